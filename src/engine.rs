@@ -1,0 +1,333 @@
+//! The fix engine: decode, parse, let the passes propose fixes, apply the ones that do not conflict,
+//! re-parse, and repeat until nothing changes. Before anything is emitted it checks its own output:
+//! the output parses, every comment line and heredoc body of the input is still there, and the loop
+//! reached a fixed point. Any failure of those checks is an internal error and the input is left as is.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::fix::{Applicability, Edit, Fix, Findings, Note, SideFile, Skip};
+use crate::model::{CopySource, Detail, Document, ParseError};
+use crate::passes::{Pass, PassContext};
+use crate::text::{self, DecodeError};
+
+/// How many rounds of fix, re-parse the engine runs before it gives up.
+const MAX_ROUNDS: usize = 10;
+
+/// A fix that was applied (or is pending in a dry run), located for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub pass: &'static str,
+    pub message: String,
+    pub applicability: Applicability,
+    pub line: usize,
+    pub col: usize,
+    /// The edits in the coordinates of the round that applied them (used by SARIF output).
+    pub edits: Vec<Edit>,
+}
+
+/// A skip, located for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub pass: &'static str,
+    pub reason: String,
+    pub line: usize,
+    pub col: usize,
+}
+
+/// The result of running the passes over one file.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The rewritten file, BOM restored.
+    pub output: String,
+    pub changed: bool,
+    pub applied: Vec<Applied>,
+    pub skipped: Vec<Skipped>,
+    pub side_files: Vec<SideFile>,
+    pub notes: Vec<Note>,
+}
+
+/// Why a file could not be processed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixError {
+    Decode(DecodeError),
+    Parse(ParseError),
+    /// A bug in dockopt: the file is left untouched.
+    Internal(String),
+}
+
+impl std::fmt::Display for FixError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FixError::Decode(DecodeError::Binary { line, col }) => {
+                write!(f, "{line}:{col}: error: binary file (NUL byte): not a Dockerfile")
+            }
+            FixError::Decode(DecodeError::NotUtf8 { line, col }) => write!(
+                f,
+                "{line}:{col}: error: invalid UTF-8: dockopt reads Dockerfiles as UTF-8 text"
+            ),
+            FixError::Parse(e) => write!(f, "{}:{}: error: {}", e.line, e.col, e.message),
+            FixError::Internal(m) => write!(
+                f,
+                "1:1: error: internal error, file left unchanged (please report): {m}"
+            ),
+        }
+    }
+}
+
+/// Runs `passes` over `bytes` to a fixed point.
+pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outcome, FixError> {
+    let (bom, text) = text::decode(bytes).map_err(FixError::Decode)?;
+    let original = Document::parse(text).map_err(FixError::Parse)?;
+    let mut doc = original.clone();
+    let mut applied = Vec::new();
+    let mut rejected: Vec<(&'static str, String, String)> = Vec::new();
+    let mut last: Option<(Vec<Skipped>, Vec<SideFile>, Vec<Note>)> = None;
+
+    for _round in 0..MAX_ROUNDS {
+        let mut findings = Findings::default();
+        for pass in passes {
+            pass.run(&doc, cx, &mut findings);
+        }
+        let mut skipped: Vec<Skipped> = findings
+            .skips
+            .iter()
+            .map(|s| locate_skip(&doc, s))
+            .collect();
+        let mut candidates = Vec::new();
+        for fix in findings.fixes {
+            if rejected.iter().any(|(p, m, _)| *p == fix.pass && *m == fix.message) {
+                continue;
+            }
+            if fix.applicability == Applicability::Unsafe && !cx.unsafe_fixes {
+                let (line, col) = doc.line_col(fix.anchor);
+                skipped.push(Skipped {
+                    pass: fix.pass,
+                    reason: format!("unsafe fix not applied (rerun with --unsafe): {}", fix.message),
+                    line,
+                    col,
+                });
+                continue;
+            }
+            if !edits_valid(&doc.text, &fix.edits) {
+                return Err(FixError::Internal(format!(
+                    "pass {} proposed an edit outside the text or inside a character",
+                    fix.pass
+                )));
+            }
+            candidates.push(fix);
+        }
+        let chosen = choose(candidates);
+        if chosen.is_empty() {
+            last = Some((skipped, findings.side_files, findings.notes));
+            break;
+        }
+        // Apply all chosen fixes; if the result does not parse, fall back to one at a time and keep
+        // only those that parse (the others become internal-error skips in the next round).
+        let all: Vec<&Fix> = chosen.iter().collect();
+        let next = match apply_and_parse(&doc.text, &all) {
+            Ok(d) => {
+                applied.extend(chosen.iter().map(|f| locate_fix(&doc, f)));
+                d
+            }
+            Err(_) => {
+                let mut cur = doc.clone();
+                for fix in &chosen {
+                    match apply_and_parse(&cur.text, &[fix]) {
+                        Ok(d) => {
+                            applied.push(locate_fix(&cur, fix));
+                            cur = d;
+                        }
+                        Err(e) => rejected.push((
+                            fix.pass,
+                            fix.message.clone(),
+                            format!("{} (its output did not parse: {})", fix.message, e.message),
+                        )),
+                    }
+                }
+                // Fixes found on the old text are relocated by re-running the passes next round.
+                cur
+            }
+        };
+        doc = next;
+    }
+    let Some((mut skipped, side_files, notes)) = last else {
+        return Err(FixError::Internal(format!(
+            "the passes did not reach a fixed point in {MAX_ROUNDS} rounds"
+        )));
+    };
+    for (pass, _, msg) in rejected {
+        skipped.push(Skipped {
+            pass,
+            reason: format!("internal error, fix dropped: {msg}"),
+            line: 1,
+            col: 1,
+        });
+    }
+    check_preserved(&original, &doc)?;
+    let mut output = String::with_capacity(doc.text.len() + 3);
+    if bom {
+        output.push_str(text::BOM);
+    }
+    output.push_str(&doc.text);
+    let changed = doc.text != original.text;
+    skipped.sort_by(|a, b| (a.line, a.col, a.pass).cmp(&(b.line, b.col, b.pass)));
+    skipped.dedup();
+    Ok(Outcome {
+        output,
+        changed,
+        applied,
+        skipped,
+        side_files,
+        notes,
+    })
+}
+
+fn locate_fix(doc: &Document, fix: &Fix) -> Applied {
+    let (line, col) = doc.line_col(fix.anchor);
+    Applied {
+        pass: fix.pass,
+        message: fix.message.clone(),
+        applicability: fix.applicability,
+        line,
+        col,
+        edits: fix.edits.clone(),
+    }
+}
+
+fn locate_skip(doc: &Document, s: &Skip) -> Skipped {
+    let (line, col) = doc.line_col(s.anchor);
+    Skipped {
+        pass: s.pass,
+        reason: s.reason.clone(),
+        line,
+        col,
+    }
+}
+
+fn edits_valid(text: &str, edits: &[Edit]) -> bool {
+    edits.iter().all(|e| {
+        e.range.start <= e.range.end
+            && e.range.end <= text.len()
+            && text.is_char_boundary(e.range.start)
+            && text.is_char_boundary(e.range.end)
+    })
+}
+
+/// Whether two edits from different fixes touch the same text. Insertions at the same point, or at the
+/// boundary of another edit, conflict too: their order would be a guess.
+fn conflicts(a: &Range<usize>, b: &Range<usize>) -> bool {
+    if a.is_empty() || b.is_empty() {
+        let (p, other) = if a.is_empty() { (a.start, b) } else { (b.start, a) };
+        return p >= other.start && p <= other.end;
+    }
+    a.start < b.end && b.start < a.end
+}
+
+/// Picks fixes in pass order; a fix conflicting with an already chosen one waits for the next round.
+fn choose(candidates: Vec<Fix>) -> Vec<Fix> {
+    let mut chosen: Vec<Fix> = Vec::new();
+    for fix in candidates {
+        let clash = chosen.iter().any(|c| {
+            c.edits
+                .iter()
+                .any(|a| fix.edits.iter().any(|b| conflicts(&a.range, &b.range)))
+        });
+        if !clash && !fix.edits.is_empty() {
+            chosen.push(fix);
+        }
+    }
+    chosen
+}
+
+/// Applies non-overlapping edits. Edits at the same position keep their order.
+pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
+    let mut sorted: Vec<(usize, &Edit)> = edits.iter().copied().enumerate().collect();
+    sorted.sort_by_key(|(i, e)| (e.range.start, e.range.end, *i));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut cursor = 0;
+    for (_, e) in sorted {
+        let start = e.range.start.max(cursor);
+        out.push_str(&text[cursor..start]);
+        out.push_str(&e.text);
+        cursor = e.range.end.max(cursor);
+    }
+    out.push_str(&text[cursor..]);
+    out
+}
+
+fn apply_and_parse(text: &str, fixes: &[&Fix]) -> Result<Document, ParseError> {
+    let edits: Vec<&Edit> = fixes.iter().flat_map(|f| f.edits.iter()).collect();
+    let new_text = apply_edits(text, &edits);
+    Document::parse(&new_text)
+}
+
+/// Every comment line and heredoc body of the input must still be in the output.
+fn check_preserved(before: &Document, after: &Document) -> Result<(), FixError> {
+    let count = |d: &Document| {
+        let mut m: HashMap<String, usize> = HashMap::new();
+        for l in text::line_ranges(&d.text) {
+            let t = d.text[l].trim();
+            if t.starts_with('#') {
+                *m.entry(t.to_string()).or_default() += 1;
+            }
+        }
+        m
+    };
+    let (b, a) = (count(before), count(after));
+    for (line, n) in &b {
+        if a.get(line).copied().unwrap_or(0) < *n {
+            return Err(FixError::Internal(format!("a fix would lose the comment line `{line}`")));
+        }
+    }
+    let bodies = |d: &Document| {
+        let mut v: Vec<String> = Vec::new();
+        for i in &d.instructions {
+            match &i.detail {
+                Detail::Run { heredocs, .. } => {
+                    v.extend(heredocs.iter().map(|h| d.text[h.body.clone()].to_string()))
+                }
+                Detail::Copy { sources, .. } => v.extend(sources.iter().filter_map(|s| match s {
+                    CopySource::HereDoc(h) => Some(d.text[h.body.clone()].to_string()),
+                    _ => None,
+                })),
+                _ => {}
+            }
+        }
+        v.sort();
+        v
+    };
+    let (hb, ha) = (bodies(before), bodies(after));
+    let mut ha_iter = ha.iter().peekable();
+    for body in &hb {
+        while ha_iter.peek().is_some_and(|x| *x < body) {
+            ha_iter.next();
+        }
+        if ha_iter.next() != Some(body) {
+            return Err(FixError::Internal("a fix would change a heredoc body".into()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apply_edits_keeps_insertion_order() {
+        let e1 = Edit::insert(1, "x");
+        let e2 = Edit::insert(1, "y");
+        let e3 = Edit::replace(2..3, "Z");
+        assert_eq!(apply_edits("abcd", &[&e1, &e2, &e3]), "axybZd");
+    }
+
+    #[test]
+    fn conflicting_ranges() {
+        assert!(conflicts(&(1..3), &(2..4)));
+        assert!(!conflicts(&(1..3), &(3..4)));
+        assert!(conflicts(&(3..3), &(3..3)));
+        assert!(conflicts(&(3..3), &(1..3)));
+        assert!(!conflicts(&(4..4), &(1..3)));
+    }
+}
