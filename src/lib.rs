@@ -15,6 +15,7 @@ pub mod model;
 pub mod output;
 pub mod passes;
 pub mod recognize;
+pub mod repair;
 pub mod shell;
 pub mod text;
 pub mod walk;

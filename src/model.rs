@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use parse_dockerfile as pd;
 
+use crate::repair::{self, Repair};
 use crate::shell::{self, Mode, Script};
 use crate::text::{self, LineIndex};
 
@@ -249,18 +250,19 @@ pub struct ParseError {
 
 impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
-        let parsed = pd::parse(text).map_err(|e| {
-            let full = e.to_string();
-            let message = match full.rfind(" at line ") {
-                Some(i) => full[..i].to_string(),
-                None => full,
-            };
-            ParseError {
-                line: e.line().max(1),
-                col: e.column().max(1),
-                message,
+        match pd::parse(text) {
+            Ok(parsed) => Ok(Document::build(text, &parsed, &[])),
+            Err(e) => {
+                let Some((masked, repairs)) = repair::repair(text) else {
+                    return Err(to_parse_error(&e));
+                };
+                let parsed = pd::parse(&masked).map_err(|e| to_parse_error(&e))?;
+                Ok(Document::build(text, &parsed, &repairs))
             }
-        })?;
+        }
+    }
+
+    fn build(text: &str, parsed: &pd::Dockerfile<'_>, repairs: &[Repair]) -> Document {
         let escape = parsed
             .parser_directives
             .escape
@@ -277,6 +279,9 @@ impl Document {
             .iter()
             .map(|i| cx.instruction(i))
             .collect();
+        for r in repairs {
+            apply_repair(&mut instructions, r);
+        }
 
         let mut stages: Vec<Stage> = Vec::new();
         for idx in 0..instructions.len() {
@@ -303,7 +308,7 @@ impl Document {
         }
 
         let comments = comment_lines(text, &instructions);
-        Ok(Document {
+        Document {
             text: text.to_string(),
             escape,
             eol: text::detect_eol(text),
@@ -312,7 +317,7 @@ impl Document {
             stages,
             comments,
             syntax,
-        })
+        }
     }
 
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
@@ -413,6 +418,49 @@ impl Document {
             }
         }
         Some(normalize_path(&path))
+    }
+}
+
+fn to_parse_error(e: &pd::Error) -> ParseError {
+    let full = e.to_string();
+    let message = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_string(),
+        None => full,
+    };
+    ParseError {
+        line: e.line().max(1),
+        col: e.column().max(1),
+        message,
+    }
+}
+
+/// Puts back what [`repair`] masked for the parser.
+fn apply_repair(instructions: &mut [Instruction], r: &Repair) {
+    match r {
+        Repair::HereDocs { keyword, bodies, end } => {
+            if let Some(inst) = instructions.iter_mut().find(|i| i.keyword.start == *keyword)
+                && let Detail::Run { heredocs, .. } = &mut inst.detail
+            {
+                heredocs.extend(bodies.iter().map(|(body, expand)| HereDoc {
+                    body: body.clone(),
+                    expand: *expand,
+                }));
+                inst.extent.end = inst.extent.end.max(*end);
+            }
+        }
+        Repair::EmptyExec(range) => {
+            for inst in instructions.iter_mut() {
+                if let Detail::Cmd(form) | Detail::Entrypoint(form) = &mut inst.detail
+                    && inst.extent.start <= range.start
+                    && range.end <= inst.extent.end
+                {
+                    *form = CommandForm::Exec {
+                        range: range.clone(),
+                        args: vec![],
+                    };
+                }
+            }
+        }
     }
 }
 
