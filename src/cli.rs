@@ -221,14 +221,22 @@ fn fix(args: &FixArgs) -> i32 {
                 continue;
             }
         };
-        let file_changed = outcome.changed || outcome.side_files.iter().any(|s| s.old.as_deref() != Some(&s.new));
+        let file_changed = outcome.changed
+            || outcome
+                .side_files
+                .iter()
+                .any(|s| s.old.as_deref() != Some(&s.new));
         if args.stdout {
             let _ = so.write_all(outcome.output.as_bytes());
         } else {
             let mut diff = String::new();
             if outcome.changed {
                 let old = String::from_utf8_lossy(input);
-                diff.push_str(&output::unified_diff(Some(&old), &outcome.output, &r.display));
+                diff.push_str(&output::unified_diff(
+                    Some(&old),
+                    &outcome.output,
+                    &r.display,
+                ));
             }
             for side in &outcome.side_files {
                 if side.old.as_deref() != Some(&side.new) {
@@ -239,8 +247,12 @@ fn fix(args: &FixArgs) -> i32 {
                     ));
                 }
             }
-            if !diff.is_empty() && !(args.write && args.quiet) {
-                let text = if out_color { output::colorize_diff(&diff) } else { diff };
+            if !diff.is_empty() && !args.write {
+                let text = if out_color {
+                    output::colorize_diff(&diff)
+                } else {
+                    diff
+                };
                 let _ = so.write_all(text.as_bytes());
             }
         }

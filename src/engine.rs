@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::fix::{Applicability, Edit, Fix, Findings, Note, SideFile, Skip};
+use crate::fix::{Applicability, Edit, Findings, Fix, Note, SideFile, Skip};
 use crate::model::{CopySource, Detail, Document, ParseError};
 use crate::passes::{Pass, PassContext};
 use crate::text::{self, DecodeError};
@@ -60,7 +60,10 @@ impl std::fmt::Display for FixError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FixError::Decode(DecodeError::Binary { line, col }) => {
-                write!(f, "{line}:{col}: error: binary file (NUL byte): not a Dockerfile")
+                write!(
+                    f,
+                    "{line}:{col}: error: binary file (NUL byte): not a Dockerfile"
+                )
             }
             FixError::Decode(DecodeError::NotUtf8 { line, col }) => write!(
                 f,
@@ -96,14 +99,20 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
             .collect();
         let mut candidates = Vec::new();
         for fix in findings.fixes {
-            if rejected.iter().any(|(p, m, _)| *p == fix.pass && *m == fix.message) {
+            if rejected
+                .iter()
+                .any(|(p, m, _)| *p == fix.pass && *m == fix.message)
+            {
                 continue;
             }
             if fix.applicability == Applicability::Unsafe && !cx.unsafe_fixes {
                 let (line, col) = doc.line_col(fix.anchor);
                 skipped.push(Skipped {
                     pass: fix.pass,
-                    reason: format!("unsafe fix not applied (rerun with --unsafe): {}", fix.message),
+                    reason: format!(
+                        "unsafe fix not applied (rerun with --unsafe): {}",
+                        fix.message
+                    ),
                     line,
                     col,
                 });
@@ -218,7 +227,11 @@ fn edits_valid(text: &str, edits: &[Edit]) -> bool {
 /// boundary of another edit, conflict too: their order would be a guess.
 fn conflicts(a: &Range<usize>, b: &Range<usize>) -> bool {
     if a.is_empty() || b.is_empty() {
-        let (p, other) = if a.is_empty() { (a.start, b) } else { (b.start, a) };
+        let (p, other) = if a.is_empty() {
+            (a.start, b)
+        } else {
+            (b.start, a)
+        };
         return p >= other.start && p <= other.end;
     }
     a.start < b.end && b.start < a.end
@@ -277,7 +290,9 @@ fn check_preserved(before: &Document, after: &Document) -> Result<(), FixError> 
     let (b, a) = (count(before), count(after));
     for (line, n) in &b {
         if a.get(line).copied().unwrap_or(0) < *n {
-            return Err(FixError::Internal(format!("a fix would lose the comment line `{line}`")));
+            return Err(FixError::Internal(format!(
+                "a fix would lose the comment line `{line}`"
+            )));
         }
     }
     let bodies = |d: &Document| {
@@ -304,7 +319,9 @@ fn check_preserved(before: &Document, after: &Document) -> Result<(), FixError> 
             ha_iter.next();
         }
         if ha_iter.next() != Some(body) {
-            return Err(FixError::Internal("a fix would change a heredoc body".into()));
+            return Err(FixError::Internal(
+                "a fix would change a heredoc body".into(),
+            ));
         }
     }
     Ok(())

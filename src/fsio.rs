@@ -15,7 +15,9 @@ pub fn read_dockerfile(path: &Path) -> Result<Vec<u8>, String> {
         return Err("is a directory".into());
     }
     if !meta.is_file() {
-        return Err("not a regular file (a FIFO, socket or device); dockopt reads only files".into());
+        return Err(
+            "not a regular file (a FIFO, socket or device); dockopt reads only files".into(),
+        );
     }
     if meta.len() > MAX_BYTES {
         return Err(format!(
@@ -35,7 +37,9 @@ pub fn read_dockerfile(path: &Path) -> Result<Vec<u8>, String> {
 /// stays a link.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let target: PathBuf = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| io_reason(&e))?,
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(path).map_err(|e| io_reason(&e))?
+        }
         _ => path.to_path_buf(),
     };
     let dir = match target.parent() {
@@ -47,7 +51,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .prefix(".dockopt-")
         .suffix(".tmp")
         .tempfile_in(&dir)
-        .map_err(|e| format!("cannot create a temporary file in {}: {}", dir.display(), io_reason(&e)))?;
+        .map_err(|e| {
+            format!(
+                "cannot create a temporary file in {}: {}",
+                dir.display(),
+                io_reason(&e)
+            )
+        })?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| format!("cannot write: {}", io_reason(&e)))?;

@@ -160,7 +160,9 @@ pub struct Instruction {
 
 impl Instruction {
     pub fn flag(&self, name: &str) -> Option<&Flag> {
-        self.flags.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+        self.flags
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
     }
 
     pub fn flags_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Flag> + 'a {
@@ -353,7 +355,10 @@ impl Document {
                 let inst = &self.instructions[i];
                 if inst.kind == Kind::Env
                     && let Some(t) = inst.text_arg()
-                    && let Some((_, v)) = env_pairs(&t.value).into_iter().rev().find(|(k, _)| k == var)
+                    && let Some((_, v)) = env_pairs(&t.value)
+                        .into_iter()
+                        .rev()
+                        .find(|(k, _)| k == var)
                 {
                     return Some(v);
                 }
@@ -437,8 +442,14 @@ fn to_parse_error(e: &pd::Error) -> ParseError {
 /// Puts back what [`repair`] masked for the parser.
 fn apply_repair(instructions: &mut [Instruction], r: &Repair) {
     match r {
-        Repair::HereDocs { keyword, bodies, end } => {
-            if let Some(inst) = instructions.iter_mut().find(|i| i.keyword.start == *keyword)
+        Repair::HereDocs {
+            keyword,
+            bodies,
+            end,
+        } => {
+            if let Some(inst) = instructions
+                .iter_mut()
+                .find(|i| i.keyword.start == *keyword)
                 && let Detail::Run { heredocs, .. } = &mut inst.detail
             {
                 heredocs.extend(bodies.iter().map(|(body, expand)| HereDoc {
@@ -604,7 +615,11 @@ impl Convert<'_> {
             }
             I::Run(r) => {
                 let command = self.command(&r.arguments, &mut bump);
-                let heredocs = r.here_docs.iter().map(|h| self.heredoc(h, &mut bump)).collect();
+                let heredocs = r
+                    .here_docs
+                    .iter()
+                    .map(|h| self.heredoc(h, &mut bump))
+                    .collect();
                 (
                     Kind::Run,
                     r.run.span.clone(),
@@ -683,12 +698,22 @@ impl Convert<'_> {
             I::Expose(e) => {
                 let list: Vec<Spanned> = e.arguments.iter().map(Spanned::from_pd).collect();
                 list.iter().for_each(|s| bump(&s.range));
-                (Kind::Expose, e.expose.span.clone(), vec![], Detail::List(list))
+                (
+                    Kind::Expose,
+                    e.expose.span.clone(),
+                    vec![],
+                    Detail::List(list),
+                )
             }
             I::Shell(s) => {
                 let list: Vec<Spanned> = s.arguments.iter().map(Spanned::from_pd).collect();
                 list.iter().for_each(|s| bump(&s.range));
-                (Kind::Shell, s.shell.span.clone(), vec![], Detail::List(list))
+                (
+                    Kind::Shell,
+                    s.shell.span.clone(),
+                    vec![],
+                    Detail::List(list),
+                )
             }
             I::Volume(v) => {
                 let list: Vec<Spanned> = match &v.arguments {
@@ -699,7 +724,12 @@ impl Convert<'_> {
                     pd::JsonOrStringArray::String(s) => s.iter().map(Spanned::from_pd).collect(),
                 };
                 list.iter().for_each(|s| bump(&s.range));
-                (Kind::Volume, v.volume.span.clone(), vec![], Detail::List(list))
+                (
+                    Kind::Volume,
+                    v.volume.span.clone(),
+                    vec![],
+                    Detail::List(list),
+                )
             }
             _ => unreachable_kind(i),
         };
@@ -741,7 +771,12 @@ impl Convert<'_> {
         bump: &mut impl FnMut(&Range<usize>),
     ) -> (Kind, Range<usize>, Vec<Flag>, Detail) {
         bump(&arg.span);
-        (kind, kw.span.clone(), vec![], Detail::Text(Spanned::from_pd(arg)))
+        (
+            kind,
+            kw.span.clone(),
+            vec![],
+            Detail::Text(Spanned::from_pd(arg)),
+        )
     }
 
     fn flags(&self, flags: &[pd::Flag<'_>]) -> Vec<Flag> {
@@ -784,11 +819,7 @@ impl Convert<'_> {
         (sources, Spanned::from_pd(dest))
     }
 
-    fn command(
-        &self,
-        c: &pd::Command<'_>,
-        bump: &mut impl FnMut(&Range<usize>),
-    ) -> CommandForm {
+    fn command(&self, c: &pd::Command<'_>, bump: &mut impl FnMut(&Range<usize>)) -> CommandForm {
         match c {
             pd::Command::Exec(e) => {
                 bump(&e.span);
@@ -840,9 +871,14 @@ mod tests {
 
     #[test]
     fn extents_cover_continuations_heredocs_and_json() {
-        let t = "FROM a AS b\nRUN x \\\n  # c\n  y\nRUN <<EOF\nbody\nEOF\nCMD [\"a\", \\\n \"b\"]\n";
+        let t =
+            "FROM a AS b\nRUN x \\\n  # c\n  y\nRUN <<EOF\nbody\nEOF\nCMD [\"a\", \\\n \"b\"]\n";
         let d = Document::parse(t).unwrap();
-        let ex: Vec<_> = d.instructions.iter().map(|i| &t[i.extent.clone()]).collect();
+        let ex: Vec<_> = d
+            .instructions
+            .iter()
+            .map(|i| &t[i.extent.clone()])
+            .collect();
         assert_eq!(
             ex,
             [

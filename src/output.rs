@@ -119,7 +119,10 @@ mod tests {
     #[test]
     fn diff_headers_for_git_apply() {
         let d = unified_diff(Some("a\nb\n"), "a\nc\n", "./x/Dockerfile");
-        assert!(d.starts_with("--- a/x/Dockerfile\n+++ b/x/Dockerfile\n@@"), "{d}");
+        assert!(
+            d.starts_with("--- a/x/Dockerfile\n+++ b/x/Dockerfile\n@@"),
+            "{d}"
+        );
         let n = unified_diff(None, "x\n", ".dockerignore");
         assert!(n.starts_with("--- /dev/null\n+++ b/.dockerignore\n"), "{n}");
         assert_eq!(unified_diff(Some("same\n"), "same\n", "f"), "");

@@ -45,7 +45,7 @@ pub fn effective_words(cmd: &SimpleCommand) -> &[Word] {
 }
 
 /// Variables set for a command by `VAR=x` prefixes or `env VAR=x`.
-pub fn command_env<'c>(cmd: &'c SimpleCommand) -> impl Iterator<Item = (&'c str, &'c str)> {
+pub fn command_env(cmd: &SimpleCommand) -> impl Iterator<Item = (&str, &str)> {
     let env_words = cmd
         .words
         .iter()
@@ -117,8 +117,7 @@ impl<'c> PipCall<'c> {
     pub fn has_flag(&self, flag: &str) -> bool {
         self.args.iter().any(|w| {
             w.value == flag
-                || w
-                    .value
+                || w.value
                     .strip_prefix(flag)
                     .is_some_and(|r| r.starts_with('='))
         })
@@ -156,7 +155,11 @@ pub fn pip_call(cmd: &SimpleCommand) -> Option<PipCall<'_>> {
                 subcommand: i,
             });
         }
-        i += if PIP_GLOBAL_WITH_VALUE.contains(&v) { 2 } else { 1 };
+        i += if PIP_GLOBAL_WITH_VALUE.contains(&v) {
+            2
+        } else {
+            1
+        };
     }
     None
 }
@@ -184,7 +187,11 @@ pub fn pip_exec_subcommand(args: &[Spanned]) -> Option<usize> {
         if !v.starts_with('-') {
             return Some(i);
         }
-        i += if PIP_GLOBAL_WITH_VALUE.contains(&v) { 2 } else { 1 };
+        i += if PIP_GLOBAL_WITH_VALUE.contains(&v) {
+            2
+        } else {
+            1
+        };
     }
     None
 }
@@ -216,7 +223,13 @@ mod tests {
         ] {
             assert_eq!(first_pip(t).as_deref(), Some("install"), "{t}");
         }
-        for t in ["pipenv install", "pipx install x", "uv pip install x", "poetry install", "echo pip install"] {
+        for t in [
+            "pipenv install",
+            "pipx install x",
+            "uv pip install x",
+            "poetry install",
+            "echo pip install",
+        ] {
             assert_eq!(first_pip(t), None, "{t}");
         }
     }

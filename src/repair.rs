@@ -62,27 +62,34 @@ fn error_offset(text: &str, err: &pd::Error) -> usize {
 }
 
 /// `ENTRYPOINT []` / `CMD []`: mask the brackets as an empty quoted string.
-fn repair_empty_exec(text: &str, err: &pd::Error, masked: &mut [u8], repairs: &mut Vec<Repair>) -> bool {
+fn repair_empty_exec(
+    text: &str,
+    err: &pd::Error,
+    masked: &mut [u8],
+    repairs: &mut Vec<Repair>,
+) -> bool {
     if !err.to_string().contains("requires at least one argument") {
         return false;
     }
     let at = error_offset(text, err);
     let line_end = text::line_end_inclusive(text, at);
     let line = &text[at..line_end];
-    let kw_len = line
-        .find(|c: char| c.is_whitespace())
-        .unwrap_or(line.len());
+    let kw_len = line.find(|c: char| c.is_whitespace()).unwrap_or(line.len());
     let kw = line[..kw_len].to_ascii_uppercase();
     if kw != "ENTRYPOINT" && kw != "CMD" {
         return false;
     }
     let rest = &line[kw_len..];
-    let Some(open) = rest.find('[') else { return false };
+    let Some(open) = rest.find('[') else {
+        return false;
+    };
     if !rest[..open].trim().is_empty() {
         return false;
     }
     let after = &rest[open + 1..];
-    let Some(close) = after.find(']') else { return false };
+    let Some(close) = after.find(']') else {
+        return false;
+    };
     if !after[..close].trim().is_empty() {
         return false;
     }
@@ -101,7 +108,9 @@ fn repair_empty_exec(text: &str, err: &pd::Error, masked: &mut [u8], repairs: &m
 /// Heredocs the crate did not read: mask their bodies and terminator lines with spaces.
 fn repair_heredocs(text: &str, masked: &mut [u8], repairs: &mut Vec<Repair>) -> bool {
     // The last instruction parsed before the error.
-    let Ok(iter) = pd::parse_iter(text) else { return false };
+    let Ok(iter) = pd::parse_iter(text) else {
+        return false;
+    };
     let mut last_run: Option<(usize, Range<usize>, usize)> = None;
     for item in iter {
         match item {
@@ -136,7 +145,11 @@ fn repair_heredocs(text: &str, masked: &mut [u8], repairs: &mut Vec<Repair>) -> 
             let mut found = None;
             for line in text::line_ranges(&text[body_start..]) {
                 let l = &text[body_start + line.start..body_start + line.end];
-                let l = if strip_tabs { l.trim_start_matches('\t') } else { l };
+                let l = if strip_tabs {
+                    l.trim_start_matches('\t')
+                } else {
+                    l
+                };
                 if l == delim {
                     found = Some((pos, text::line_end_inclusive(text, body_start + line.start)));
                     break;
@@ -184,7 +197,11 @@ fn heredoc_delim(redirect: &str) -> Option<(String, bool, bool)> {
     let quoted = rest.contains(['\'', '"']);
     let delim: String = rest.chars().filter(|c| *c != '\'' && *c != '"').collect();
     let delim = delim.trim().to_string();
-    if delim.is_empty() || !delim.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c)) {
+    if delim.is_empty()
+        || !delim
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_-.".contains(c))
+    {
         return None;
     }
     Some((delim, strip, !quoted))

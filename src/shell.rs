@@ -219,7 +219,9 @@ fn group(toks: Vec<Tok>) -> Script {
             }
         }
         let mut i = 0;
-        while i < words.len() && !words[i].quoted && RESERVED_PREFIX.contains(&words[i].value.as_str())
+        while i < words.len()
+            && !words[i].quoted
+            && RESERVED_PREFIX.contains(&words[i].value.as_str())
         {
             i += 1;
         }
@@ -395,7 +397,9 @@ fn lex_word(l: &Logical, start: usize, plain: bool) -> (Word, usize) {
                 i += 1;
                 while i < n && b[i] != b'"' {
                     match b[i] {
-                        b'\\' if matches!(b.get(i + 1), Some(b'"' | b'\\' | b'$' | b'`' | b'\n')) => {
+                        b'\\'
+                            if matches!(b.get(i + 1), Some(b'"' | b'\\' | b'$' | b'`' | b'\n')) =>
+                        {
                             if b[i + 1] != b'\n' {
                                 value.push(b[i + 1]);
                             }
@@ -525,14 +529,21 @@ mod tests {
         let flask = &s.commands[0].words[2];
         assert_eq!(&t[flask.range.clone()], "flask");
         assert_eq!(s.commands[1].words[0].value, "echo");
-        assert_eq!(&t[s.commands[0].range.clone()], &t[0..t.find("flask").unwrap() + 5]);
+        assert_eq!(
+            &t[s.commands[0].range.clone()],
+            &t[0..t.find("flask").unwrap() + 5]
+        );
     }
 
     #[test]
     fn backtick_escape_and_crlf() {
         let t = "pip install `\r\n  flask\r\n";
         let s = parse(t, 0..t.len(), Mode::Dockerfile { escape: b'`' });
-        let w: Vec<_> = s.commands[0].words.iter().map(|w| &t[w.range.clone()]).collect();
+        let w: Vec<_> = s.commands[0]
+            .words
+            .iter()
+            .map(|w| &t[w.range.clone()])
+            .collect();
         assert_eq!(w, ["pip", "install", "flask"]);
     }
 

@@ -111,7 +111,12 @@ pub fn decode(bytes: &[u8]) -> Result<(bool, &str), DecodeError> {
     let pos_to_line_col = |pos: usize| {
         let before = &bytes[..pos];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let col = pos - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        let col = pos
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
         (line, col)
     };
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {

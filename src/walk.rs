@@ -5,8 +5,30 @@ use std::path::{Path, PathBuf};
 
 /// Extensions after `Dockerfile.` that mark a template, note or backup rather than a Dockerfile.
 const NOT_DOCKERFILE_EXT: &[&str] = &[
-    "dockerignore", "md", "txt", "j2", "jinja", "jinja2", "tmpl", "tpl", "template", "orig", "rej",
-    "bak", "swp", "erb", "in", "sh", "py", "json", "yaml", "yml", "toml", "lock", "patch", "diff",
+    "dockerignore",
+    "md",
+    "txt",
+    "j2",
+    "jinja",
+    "jinja2",
+    "tmpl",
+    "tpl",
+    "template",
+    "orig",
+    "rej",
+    "bak",
+    "swp",
+    "erb",
+    "in",
+    "sh",
+    "py",
+    "json",
+    "yaml",
+    "yml",
+    "toml",
+    "lock",
+    "patch",
+    "diff",
 ];
 
 /// Whether a file name is one dockopt picks up when walking a directory: `Dockerfile`,
@@ -18,10 +40,12 @@ pub fn is_dockerfile_name(name: &str) -> bool {
         }
         if let Some(ext) = name.strip_prefix(base).and_then(|r| r.strip_prefix('.')) {
             let last = ext.rsplit('.').next().unwrap_or(ext);
-            return !ext.is_empty() && !NOT_DOCKERFILE_EXT.contains(&last.to_ascii_lowercase().as_str());
+            return !ext.is_empty()
+                && !NOT_DOCKERFILE_EXT.contains(&last.to_ascii_lowercase().as_str());
         }
     }
-    (name.ends_with(".Dockerfile") || name.ends_with(".dockerfile")) && name.len() > ".dockerfile".len()
+    (name.ends_with(".Dockerfile") || name.ends_with(".dockerfile"))
+        && name.len() > ".dockerfile".len()
 }
 
 /// What a path argument resolved to.
@@ -63,7 +87,8 @@ fn walk_dir(root: &Path) -> Vec<PathBuf> {
         .follow_links(false)
         .filter_entry(|e| {
             let name = e.file_name().to_string_lossy();
-            !(e.file_type().is_some_and(|t| t.is_dir()) && (name == ".git" || name == "node_modules"))
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && (name == ".git" || name == "node_modules"))
         })
         .build()
         .filter_map(Result::ok)

@@ -113,13 +113,19 @@ fn check_run(doc: &Document, inst: &Instruction, out: &mut Findings) {
                     out.skip(
                         NAME,
                         install.range.start,
-                        format!("RUN mounts a build cache at {target}: pip's cache is wanted there"),
+                        format!(
+                            "RUN mounts a build cache at {target}: pip's cache is wanted there"
+                        ),
                     );
                     continue;
                 }
                 // An explicit --cache-dir: the author chose a cache.
                 if call.has_flag("--cache-dir") {
-                    out.skip(NAME, install.range.start, "pip install sets --cache-dir explicitly");
+                    out.skip(
+                        NAME,
+                        install.range.start,
+                        "pip install sets --cache-dir explicitly",
+                    );
                     continue;
                 }
                 out.fix(
@@ -137,7 +143,9 @@ fn check_run(doc: &Document, inst: &Instruction, out: &mut Findings) {
                 return;
             };
             if args[sub].value != "install"
-                || args.iter().any(|a| a.value == "--no-cache-dir" || a.value.starts_with("--cache-dir"))
+                || args
+                    .iter()
+                    .any(|a| a.value == "--no-cache-dir" || a.value.starts_with("--cache-dir"))
             {
                 return;
             }
