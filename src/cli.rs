@@ -346,7 +346,7 @@ fn process_file(path: &Path, args: &FixArgs, selected: &[&'static dyn Pass]) -> 
             base_alpine: args.base == "alpine",
             cache_mounts: args.cache_mounts,
         };
-        let outcome = engine::run(&bytes, selected, &cx).map_err(|e| e.to_string())?;
+        let outcome = guarded(|| engine::run(&bytes, selected, &cx))?.map_err(|e| e.to_string())?;
         Ok((bytes, outcome))
     })();
     FileReport {
@@ -369,7 +369,9 @@ fn fix_stdin(args: &FixArgs, selected: &[&'static dyn Pass], style: &Style) -> i
         base_alpine: args.base == "alpine",
         cache_mounts: args.cache_mounts,
     };
-    match engine::run(&bytes, selected, &cx) {
+    let result = guarded(|| engine::run(&bytes, selected, &cx))
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    match result {
         Ok(outcome) => {
             let _ = std::io::stdout().write_all(outcome.output.as_bytes());
             if !args.quiet {
@@ -386,6 +388,27 @@ fn fix_stdin(args: &FixArgs, selected: &[&'static dyn Pass], style: &Style) -> i
             EXIT_ERROR
         }
     }
+}
+
+thread_local! {
+    static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by the panic hook: remembers the panic message for [`guarded`] on this thread.
+pub fn record_panic(message: String) {
+    LAST_PANIC.with(|p| *p.borrow_mut() = Some(message));
+}
+
+/// Runs `f`, turning a panic (a bug in dockopt) into an error for this file so the others go on.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let what = LAST_PANIC
+            .with(|l| l.borrow_mut().take())
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("1:1: error: internal error, file left unchanged (please report): panic: {what}")
+    })
 }
 
 fn print_summary(display: &str, o: &Outcome, s: &Style) {

@@ -256,9 +256,9 @@ impl Document {
             Ok(parsed) => Ok(Document::build(text, &parsed, &[])),
             Err(e) => {
                 let Some((masked, repairs)) = repair::repair(text) else {
-                    return Err(to_parse_error(&e));
+                    return Err(to_parse_error(text, &e));
                 };
-                let parsed = pd::parse(&masked).map_err(|e| to_parse_error(&e))?;
+                let parsed = pd::parse(&masked).map_err(|e| to_parse_error(text, &e))?;
                 Ok(Document::build(text, &parsed, &repairs))
             }
         }
@@ -426,17 +426,39 @@ impl Document {
     }
 }
 
-fn to_parse_error(e: &pd::Error) -> ParseError {
+fn to_parse_error(text: &str, e: &pd::Error) -> ParseError {
     let full = e.to_string();
-    let message = match full.rfind(" at line ") {
+    let raw = match full.rfind(" at line ") {
         Some(i) => full[..i].to_string(),
         None => full,
     };
-    ParseError {
-        line: e.line().max(1),
-        col: e.column().max(1),
-        message,
-    }
+    let (line, col) = (e.line().max(1), e.column().max(1));
+    let word_at = || {
+        text::line_ranges(text)
+            .nth(line - 1)
+            .map(|r| {
+                let l = &text[r];
+                let start = l.char_indices().nth(col - 1).map_or(l.len(), |(i, _)| i);
+                l[start..].split_whitespace().next().unwrap_or("").to_string()
+            })
+            .unwrap_or_default()
+    };
+    let message = match raw.as_str() {
+        "expected FROM" => format!(
+            "`{}` before the first FROM: only ARG and parser directives may come before FROM",
+            word_at()
+        ),
+        "expected at least one FROM instruction" => {
+            if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+                "no instructions: the file is empty or only comments".to_string()
+            } else {
+                "no FROM instruction: a Dockerfile needs at least one build stage".to_string()
+            }
+        }
+        "expected CMD or NONE" => "HEALTHCHECK must be followed by CMD or NONE".to_string(),
+        _ => raw,
+    };
+    ParseError { line, col, message }
 }
 
 /// Puts back what [`repair`] masked for the parser.
