@@ -369,8 +369,8 @@ fn fix_stdin(args: &FixArgs, selected: &[&'static dyn Pass], style: &Style) -> i
         base_alpine: args.base == "alpine",
         cache_mounts: args.cache_mounts,
     };
-    let result = guarded(|| engine::run(&bytes, selected, &cx))
-        .and_then(|r| r.map_err(|e| e.to_string()));
+    let result =
+        guarded(|| engine::run(&bytes, selected, &cx)).and_then(|r| r.map_err(|e| e.to_string()));
     match result {
         Ok(outcome) => {
             let _ = std::io::stdout().write_all(outcome.output.as_bytes());

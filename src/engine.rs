@@ -3,12 +3,13 @@
 //! the output parses, every comment line and heredoc body of the input is still there, and the loop
 //! reached a fixed point. Any failure of those checks is an internal error and the input is left as is.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::fix::{Applicability, Edit, Findings, Fix, Note, SideFile, Skip};
 use crate::model::{CopySource, Detail, Document, ParseError};
 use crate::passes::{Pass, PassContext};
+use crate::pragma::Pragmas;
 use crate::text::{self, DecodeError};
 
 /// How many rounds of fix, re-parse the engine runs before it gives up.
@@ -82,7 +83,24 @@ impl std::fmt::Display for FixError {
 pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outcome, FixError> {
     let (bom, text) = text::decode(bytes).map_err(FixError::Decode)?;
     let original = Document::parse(text).map_err(FixError::Parse)?;
+    if let Some(line) = Pragmas::parse(&original).skip_file {
+        return Ok(Outcome {
+            output: String::from_utf8_lossy(bytes).into_owned(),
+            changed: false,
+            applied: vec![],
+            skipped: vec![Skipped {
+                pass: "pragma",
+                reason: "file skipped by `# dockopt: skip-file`".into(),
+                line,
+                col: 1,
+            }],
+            side_files: vec![],
+            notes: vec![],
+        });
+    }
     let mut doc = original.clone();
+    let mut used_pragmas: HashSet<(String, usize)> = HashSet::new();
+    let mut last_pragmas = Pragmas::default();
     let mut applied = Vec::new();
     let mut rejected: Vec<(&'static str, String, String)> = Vec::new();
     let mut last: Option<(Vec<Skipped>, Vec<SideFile>, Vec<Note>)> = None;
@@ -92,13 +110,32 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         for pass in passes {
             pass.run(&doc, cx, &mut findings);
         }
+        let pragmas = Pragmas::parse(&doc);
+        let info = |name: &str| passes.iter().map(|p| p.info()).find(|i| i.name == name);
         let mut skipped: Vec<Skipped> = findings
             .skips
             .iter()
+            .filter(|s| !info(s.pass).is_some_and(|i| pragmas.covers_point(i, s.anchor)))
             .map(|s| locate_skip(&doc, s))
             .collect();
         let mut candidates = Vec::new();
         for fix in findings.fixes {
+            if let Some(i) = info(fix.pass)
+                && let Some(p) = pragmas.suppressing(i, fix.anchor, &fix.edits)
+            {
+                used_pragmas.insert(p.key());
+                let (line, col) = doc.line_col(fix.anchor);
+                skipped.push(Skipped {
+                    pass: fix.pass,
+                    reason: format!(
+                        "suppressed by `{}` (line {}): {}",
+                        p.text, p.line, fix.message
+                    ),
+                    line,
+                    col,
+                });
+                continue;
+            }
             if rejected
                 .iter()
                 .any(|(p, m, _)| *p == fix.pass && *m == fix.message)
@@ -129,6 +166,7 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         let chosen = choose(candidates);
         if chosen.is_empty() {
             last = Some((skipped, findings.side_files, findings.notes));
+            last_pragmas = pragmas;
             break;
         }
         // Apply all chosen fixes; if the result does not parse, fall back to one at a time and keep
@@ -165,6 +203,36 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
             "the passes did not reach a fixed point in {MAX_ROUNDS} rounds"
         )));
     };
+    for p in &last_pragmas.list {
+        // A hadolint pragma for rules no dockopt pass fixes is the linter's business, not ours.
+        let ours = match &p.target {
+            crate::pragma::Target::Hadolint(codes) => crate::passes::ALL.iter().any(|pass| {
+                codes.iter().any(|c| {
+                    pass.info()
+                        .hadolint
+                        .iter()
+                        .any(|h| h.eq_ignore_ascii_case(c))
+                })
+            }),
+            _ => true,
+        };
+        if ours && !used_pragmas.contains(&p.key()) {
+            skipped.push(Skipped {
+                pass: "pragma",
+                reason: format!("`{}` suppressed nothing", p.text),
+                line: p.line,
+                col: 1,
+            });
+        }
+    }
+    for (line, msg) in &last_pragmas.problems {
+        skipped.push(Skipped {
+            pass: "pragma",
+            reason: msg.clone(),
+            line: *line,
+            col: 1,
+        });
+    }
     for (pass, _, msg) in rejected {
         skipped.push(Skipped {
             pass,

@@ -82,6 +82,8 @@ pub struct SideFile {
 pub struct Note {
     pub pass: &'static str,
     pub message: String,
+    /// An estimated image size saving in bytes, summed in bulk reports.
+    pub saved_bytes: Option<u64>,
 }
 
 /// What one pass found in one document.
@@ -123,6 +125,21 @@ impl Findings {
         self.notes.push(Note {
             pass,
             message: message.into(),
+            saved_bytes: None,
+        });
+    }
+
+    /// A note that carries an estimated size saving (summed in the bulk summary).
+    pub fn note_saving(
+        &mut self,
+        pass: &'static str,
+        message: impl Into<String>,
+        saved_bytes: u64,
+    ) {
+        self.notes.push(Note {
+            pass,
+            message: message.into(),
+            saved_bytes: Some(saved_bytes),
         });
     }
 }

@@ -14,6 +14,7 @@ pub mod fsio;
 pub mod model;
 pub mod output;
 pub mod passes;
+pub mod pragma;
 pub mod recognize;
 pub mod repair;
 pub mod shell;
