@@ -1,16 +1,19 @@
-//! The command line: `dockopt fix`, `dockopt passes`, `dockopt explain`.
+//! The command line: `dockopt fix`, `dockopt passes`, `dockopt explain`, `dockopt completions`,
+//! `dockopt man`.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
+use crate::config::{BaseVariant, Config, Finder};
 use crate::engine::{self, Outcome};
 use crate::fix::Applicability;
 use crate::fsio;
 use crate::output::{self, ColorChoice, Style};
-use crate::passes::{self, Pass, PassContext};
+use crate::passes::{self, PassContext};
+use crate::report::{self, FileError, FileResult, PathError};
 use crate::walk::{self, Found};
 
 /// Exit codes.
@@ -35,12 +38,42 @@ pub enum Command {
     /// Show (default), apply (--write) or check (--check) the fixes for Dockerfiles.
     Fix(FixArgs),
     /// List every pass: what it does, why it helps and when it refuses.
-    Passes,
+    Passes {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: PassesFormat,
+    },
     /// Print the full documentation of a pass.
     Explain {
         /// The pass name, as listed by `dockopt passes`.
         pass: String,
     },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PassesFormat {
+    Text,
+    Json,
+}
+
+/// The report format of `fix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Unified diff on stdout, summary on stderr.
+    Text,
+    /// One JSON document (schema version 1, see README).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions annotations (::warning file=...).
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -71,11 +104,17 @@ pub struct FixArgs {
     #[arg(long, value_name = "DIR")]
     pub context: Option<PathBuf>,
     /// Base image variant for slim-base: `slim` (default) or `alpine` (opt-in, refused when unsafe).
-    #[arg(long, value_name = "VARIANT", default_value = "slim", value_parser = ["slim", "alpine"])]
-    pub base: String,
+    #[arg(long, value_name = "VARIANT", value_parser = ["slim", "alpine"])]
+    pub base: Option<String>,
     /// Offer `RUN --mount=type=cache` instead of deleting caches, on BuildKit files.
     #[arg(long)]
     pub cache_mounts: bool,
+    /// Use this config file instead of looking for .dockopt.yaml next to each Dockerfile.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
     /// When to colour the output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -87,8 +126,14 @@ pub struct FixArgs {
 /// Runs the CLI and returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
-        Command::Passes => {
-            print_passes();
+        Command::Passes { format } => {
+            match format {
+                PassesFormat::Text => print_passes(),
+                PassesFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report::passes_json()).unwrap_or_default()
+                ),
+            }
             EXIT_OK
         }
         Command::Explain { pass } => match passes::by_name(&pass) {
@@ -104,6 +149,25 @@ pub fn run(cli: Cli) -> i32 {
                 EXIT_ERROR
             }
         },
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "dockopt",
+                &mut std::io::stdout(),
+            );
+            EXIT_OK
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    EXIT_ERROR
+                }
+            }
+        }
         Command::Fix(args) => fix(&args),
     }
 }
@@ -145,54 +209,111 @@ fn section_first_line(doc: &str, heading: &str) -> Option<String> {
     (!body.is_empty()).then(|| body.join(" "))
 }
 
-/// The outcome of one file.
-struct FileReport {
-    path: PathBuf,
-    display: String,
-    result: Result<(Vec<u8>, Outcome), String>,
-}
-
 fn display_path(p: &Path) -> String {
     let s = p.to_string_lossy();
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
-fn fix(args: &FixArgs) -> i32 {
-    let selected = match passes::select(&args.only, &args.skip) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_ERROR;
-        }
+/// The options for one file: command-line flags win over its config file.
+struct Effective<'a> {
+    passes: Vec<&'static dyn passes::Pass>,
+    unsafe_fixes: bool,
+    base_alpine: bool,
+    cache_mounts: bool,
+    config: Option<&'a Config>,
+}
+
+fn effective<'a>(args: &FixArgs, cfg: Option<&'a Config>) -> Result<Effective<'a>, String> {
+    let only = if args.only.is_empty() {
+        cfg.map(|c| c.only.clone()).unwrap_or_default()
+    } else {
+        args.only.clone()
     };
+    // `--only` on the command line is a complete selection: the file's skip list does not apply.
+    let skip = if !args.skip.is_empty() || !args.only.is_empty() {
+        args.skip.clone()
+    } else {
+        cfg.map(|c| c.skip.clone()).unwrap_or_default()
+    };
+    let base_alpine = match args.base.as_deref() {
+        Some(b) => b == "alpine",
+        None => cfg.and_then(|c| c.base) == Some(BaseVariant::Alpine),
+    };
+    Ok(Effective {
+        passes: passes::select(&only, &skip)?,
+        unsafe_fixes: args.unsafe_fixes || cfg.is_some_and(|c| c.unsafe_fixes),
+        base_alpine,
+        cache_mounts: args.cache_mounts || cfg.is_some_and(|c| c.cache_mounts),
+        config: cfg,
+    })
+}
+
+fn fix(args: &FixArgs) -> i32 {
+    // Validate pass names up front, so a typo is one clear error.
+    if let Err(e) = passes::select(&args.only, &args.skip) {
+        eprintln!("error: {e}");
+        return EXIT_ERROR;
+    }
     let err_style = Style {
         color: args.color.stderr(),
     };
+    if args.stdout && args.format != Format::Text {
+        eprintln!(
+            "error: --stdout prints the rewritten Dockerfile and cannot be combined with --format"
+        );
+        return EXIT_ERROR;
+    }
+    let explicit = match &args.config {
+        Some(p) => match Config::load(p) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("{}", err_style.red(&e));
+                return EXIT_ERROR;
+            }
+        },
+        None => None,
+    };
+    let finder = Finder::new(explicit);
     if args.paths.iter().any(|p| p.as_os_str() == "-") {
         if args.paths.len() != 1 {
             eprintln!("error: `-` (standard input) cannot be combined with other paths");
             return EXIT_ERROR;
         }
-        return fix_stdin(args, &selected, &err_style);
+        return fix_stdin(args, &finder, &err_style);
     }
 
-    let mut errors: Vec<String> = Vec::new();
+    let mut path_errors: Vec<PathError> = Vec::new();
     let mut files: Vec<PathBuf> = Vec::new();
     for f in walk::discover(&args.paths) {
         match f {
-            Found::File(p) => files.push(p),
-            Found::EmptyDir(d) => errors.push(format!(
-                "{}: error: no Dockerfiles found in this directory (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile, Containerfile.*)",
-                display_path(&d)
-            )),
-            Found::Missing(p, why) => errors.push(format!("{}: error: {why}", display_path(&p))),
+            Found::File(p, walked) => {
+                // `exclude` in a config applies to files found by walking, not to files named.
+                let excluded = walked
+                    && matches!(finder.for_file(&p), Some(Ok(ref c)) if c.excludes(&p));
+                if !excluded {
+                    files.push(p);
+                }
+            }
+            Found::EmptyDir(d) => path_errors.push(PathError {
+                display: display_path(&d),
+                kind: "read",
+                message: "no Dockerfiles found in this directory (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile, Containerfile.*)".into(),
+            }),
+            Found::Missing(p, why) => path_errors.push(PathError {
+                display: display_path(&p),
+                kind: "read",
+                message: why,
+            }),
         }
     }
     files.sort();
     files.dedup();
     if args.stdout && files.len() != 1 {
-        for e in &errors {
-            eprintln!("{}", err_style.red(e));
+        for e in &path_errors {
+            eprintln!(
+                "{}",
+                err_style.red(&format!("{}: error: {}", e.display, e.message))
+            );
         }
         eprintln!(
             "error: --stdout prints one rewritten Dockerfile, but {} files were given",
@@ -201,122 +322,231 @@ fn fix(args: &FixArgs) -> i32 {
         return EXIT_ERROR;
     }
 
-    let reports: Vec<FileReport> = files
+    let progress = (args.format == Format::Text
+        && !args.quiet
+        && files.len() > 1
+        && std::io::stderr().is_terminal())
+    .then(|| {
+        let pb = indicatif::ProgressBar::new(files.len() as u64);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb
+    });
+    let mut results: Vec<FileResult> = files
         .par_iter()
-        .map(|path| process_file(path, args, &selected))
+        .map(|path| {
+            let r = process_file(path, args, &finder);
+            if let Some(pb) = &progress {
+                pb.set_message(display_path(path));
+                pb.inc(1);
+            }
+            r
+        })
         .collect();
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
 
+    if args.write {
+        for r in &mut results {
+            write_result(r);
+        }
+    }
+
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report::json(&results, &path_errors)).unwrap_or_default()
+        ),
+        Format::Sarif => println!(
+            "{}",
+            serde_json::to_string_pretty(&report::sarif(&results, &path_errors))
+                .unwrap_or_default()
+        ),
+        Format::Github => print!("{}", report::github(&results, &path_errors)),
+        Format::Text => print_text(args, &results, &path_errors, &err_style),
+    }
+
+    let t = report::totals(&results, &path_errors);
+    if t.errors > 0 {
+        EXIT_ERROR
+    } else if args.check && t.changed > 0 {
+        EXIT_PENDING
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Writes a changed file and its side files; a failure becomes the file's error.
+fn write_result(r: &mut FileResult) {
+    let Some(o) = &r.outcome else { return };
+    if !r.changed() {
+        return;
+    }
+    if o.changed
+        && let Err(e) = fsio::write_atomic(&r.path, o.output.as_bytes())
+    {
+        r.error = Some(FileError {
+            kind: "write",
+            line: None,
+            col: None,
+            message: e,
+        });
+        return;
+    }
+    for side in &o.side_files {
+        if side.old.as_deref() != Some(&side.new)
+            && let Err(e) = fsio::write_atomic(&side.path, side.new.as_bytes())
+        {
+            r.error = Some(FileError {
+                kind: "write",
+                line: None,
+                col: None,
+                message: format!("{}: {e}", display_path(&side.path)),
+            });
+            return;
+        }
+    }
+    r.written = true;
+}
+
+fn print_text(args: &FixArgs, results: &[FileResult], path_errors: &[PathError], style: &Style) {
     let out_color = args.color.stdout();
     let stdout = std::io::stdout();
     let mut so = stdout.lock();
-    let mut pending = 0usize;
-    let mut changed_files = 0usize;
-    let mut total_fixes = 0usize;
-    let mut unchanged = 0usize;
-    for r in &reports {
-        let (input, outcome) = match &r.result {
-            Ok(x) => x,
-            Err(e) => {
-                errors.push(format!("{}:{e}", r.display));
-                continue;
-            }
-        };
-        let file_changed = outcome.changed
-            || outcome
-                .side_files
-                .iter()
-                .any(|s| s.old.as_deref() != Some(&s.new));
-        if args.stdout {
-            let _ = so.write_all(outcome.output.as_bytes());
-        } else {
-            let mut diff = String::new();
-            if outcome.changed {
-                let old = String::from_utf8_lossy(input);
-                diff.push_str(&output::unified_diff(
-                    Some(&old),
-                    &outcome.output,
-                    &r.display,
-                ));
-            }
-            for side in &outcome.side_files {
-                if side.old.as_deref() != Some(&side.new) {
-                    diff.push_str(&output::unified_diff(
-                        side.old.as_deref(),
-                        &side.new,
-                        &display_path(&side.path),
-                    ));
-                }
-            }
-            if !diff.is_empty() && !args.write {
+    for r in results {
+        if let Some(o) = &r.outcome {
+            if args.stdout {
+                let _ = so.write_all(o.output.as_bytes());
+            } else if !r.diff.is_empty() && !args.write {
                 let text = if out_color {
-                    output::colorize_diff(&diff)
+                    output::colorize_diff(&r.diff)
                 } else {
-                    diff
+                    r.diff.clone()
                 };
                 let _ = so.write_all(text.as_bytes());
             }
-        }
-        if args.write && file_changed {
-            if outcome.changed
-                && let Err(e) = fsio::write_atomic(&r.path, outcome.output.as_bytes())
-            {
-                errors.push(format!("{}: error: {e}", r.display));
-                continue;
+            if !args.quiet {
+                let _ = so.flush();
+                print_summary(&r.display, o, style);
             }
-            for side in &outcome.side_files {
-                if side.old.as_deref() != Some(&side.new)
-                    && let Err(e) = fsio::write_atomic(&side.path, side.new.as_bytes())
-                {
-                    errors.push(format!("{}: error: {e}", display_path(&side.path)));
-                }
-            }
-        }
-        if file_changed {
-            changed_files += 1;
-            pending += 1;
-            total_fixes += outcome.applied.len() + outcome.side_files.len();
-        } else {
-            unchanged += 1;
-        }
-        if !args.quiet {
-            let _ = so.flush();
-            print_summary(&r.display, outcome, &err_style);
         }
     }
     let _ = so.flush();
     drop(so);
-    for e in &errors {
-        eprintln!("{}", err_style.red(e));
-    }
-    if !args.quiet {
-        let verb = if args.write { "Fixed" } else { "Would fix" };
-        let mut line = if changed_files > 0 {
-            format!(
-                "{verb} {total_fixes} issue{} in {changed_files} file{}",
-                plural(total_fixes),
-                plural(changed_files)
-            )
-        } else {
-            "Nothing to fix".to_string()
-        };
-        line.push_str(&format!(
-            "; {unchanged} file{} unchanged",
-            plural(unchanged)
-        ));
-        if !errors.is_empty() {
-            line.push_str(&format!("; {} error{}", errors.len(), plural(errors.len())));
+    for r in results {
+        if let Some(e) = &r.error {
+            eprintln!("{}", style.red(&e.render(&r.display)));
         }
-        if changed_files > 0 && !args.write && !args.stdout {
-            line.push_str(" (run with --write to apply)");
-        }
-        eprintln!("{}", err_style.bold(&line));
     }
-    if !errors.is_empty() {
-        EXIT_ERROR
-    } else if args.check && pending > 0 {
-        EXIT_PENDING
+    for e in path_errors {
+        eprintln!(
+            "{}",
+            style.red(&format!("{}: error: {}", e.display, e.message))
+        );
+    }
+    if args.quiet {
+        return;
+    }
+    let t = report::totals(results, path_errors);
+    if results.len() + path_errors.len() > 1 {
+        eprint!("{}", summary_table(results, path_errors, args.write, style));
+        return;
+    }
+    let verb = if args.write { "Fixed" } else { "Would fix" };
+    let mut line = if t.changed > 0 {
+        format!(
+            "{verb} {} issue{} in {} file{}",
+            t.fixes,
+            plural(t.fixes),
+            t.changed,
+            plural(t.changed)
+        )
     } else {
-        EXIT_OK
+        "Nothing to fix".to_string()
+    };
+    if t.errors > 0 {
+        line.push_str(&format!("; {} error{}", t.errors, plural(t.errors)));
+    }
+    if t.changed > 0 && !args.write && !args.stdout {
+        line.push_str(" (run with --write to apply)");
+    }
+    eprintln!("{}", style.bold(&line));
+}
+
+/// The end-of-run table for bulk runs.
+fn summary_table(
+    results: &[FileResult],
+    path_errors: &[PathError],
+    written: bool,
+    style: &Style,
+) -> String {
+    use std::collections::BTreeMap;
+    let t = report::totals(results, path_errors);
+    let mut skips: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut errors: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in results {
+        if let Some(o) = &r.outcome {
+            for s in &o.skipped {
+                *skips.entry(s.pass).or_default() += 1;
+            }
+        }
+        if let Some(e) = &r.error {
+            *errors.entry(e.kind).or_default() += 1;
+        }
+    }
+    for e in path_errors {
+        *errors.entry(e.kind).or_default() += 1;
+    }
+    let by = |m: &BTreeMap<&str, usize>| {
+        if m.is_empty() {
+            String::new()
+        } else {
+            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            format!("  ({})", parts.join(", "))
+        }
+    };
+    let mut s = String::new();
+    s.push_str(&style.bold("Summary\n"));
+    s.push_str(&format!("  files scanned   {}\n", t.files));
+    s.push_str(&format!(
+        "  {}   {} ({} fix{})\n",
+        if written {
+            "changed      "
+        } else {
+            "would change "
+        },
+        t.changed,
+        t.fixes,
+        if t.fixes == 1 { "" } else { "es" }
+    ));
+    s.push_str(&format!("  unchanged       {}\n", t.unchanged));
+    s.push_str(&format!("  skipped notes   {}{}\n", t.skipped, by(&skips)));
+    s.push_str(&format!("  errors          {}{}\n", t.errors, by(&errors)));
+    if t.saved_bytes > 0 {
+        s.push_str(&format!(
+            "  est. saving     {} (estimates from transforms/, not measured)\n",
+            human_bytes(t.saved_bytes)
+        ));
+    }
+    if t.changed > 0 && !written {
+        s.push_str("  run with --write to apply\n");
+    }
+    s
+}
+
+pub fn human_bytes(b: u64) -> String {
+    let b = b as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.0} kB", b / 1e3)
+    } else {
+        format!("{b} B")
     }
 }
 
@@ -334,43 +564,138 @@ fn context_for(args: &FixArgs, path: &Path) -> PathBuf {
     }
 }
 
-fn process_file(path: &Path, args: &FixArgs, selected: &[&'static dyn Pass]) -> FileReport {
-    let display = display_path(path);
-    let result = (|| {
-        let bytes = fsio::read_dockerfile(path).map_err(|e| format!(" error: {e}"))?;
-        let context = context_for(args, path);
-        let cx = PassContext {
-            dockerfile: Some(path),
-            context_dir: Some(&context),
-            unsafe_fixes: args.unsafe_fixes,
-            base_alpine: args.base == "alpine",
-            cache_mounts: args.cache_mounts,
-        };
-        let outcome = guarded(|| engine::run(&bytes, selected, &cx))?.map_err(|e| e.to_string())?;
-        Ok((bytes, outcome))
-    })();
-    FileReport {
-        path: path.to_path_buf(),
-        display,
-        result,
+fn error_from(kind: &'static str, message: String) -> FileError {
+    FileError {
+        kind,
+        line: None,
+        col: None,
+        message,
     }
 }
 
-fn fix_stdin(args: &FixArgs, selected: &[&'static dyn Pass], style: &Style) -> i32 {
+fn process_file(path: &Path, args: &FixArgs, finder: &Finder) -> FileResult {
+    let display = display_path(path);
+    let mut result = FileResult {
+        path: path.to_path_buf(),
+        display: display.clone(),
+        input: Vec::new(),
+        outcome: None,
+        error: None,
+        diff: String::new(),
+        written: false,
+    };
+    let cfg = match finder.for_file(path) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            // The config error already names its file; report it against this Dockerfile too.
+            result.error = Some(error_from("config", e));
+            return result;
+        }
+        None => None,
+    };
+    let eff = match effective(args, cfg.as_ref()) {
+        Ok(e) => e,
+        Err(e) => {
+            result.error = Some(error_from("config", e));
+            return result;
+        }
+    };
+    let bytes = match fsio::read_dockerfile(path) {
+        Ok(b) => b,
+        Err(e) => {
+            result.error = Some(error_from("read", e));
+            return result;
+        }
+    };
+    let context = context_for(args, path);
+    let cx = PassContext {
+        dockerfile: Some(path),
+        context_dir: Some(&context),
+        unsafe_fixes: eff.unsafe_fixes,
+        base_alpine: eff.base_alpine,
+        cache_mounts: eff.cache_mounts,
+        config: eff.config,
+    };
+    match guarded(|| engine::run(&bytes, &eff.passes, &cx)) {
+        Ok(Ok(outcome)) => {
+            result.diff = diff_of(&bytes, &outcome, &display);
+            result.outcome = Some(outcome);
+        }
+        Ok(Err(e)) => {
+            let (kind, line, col, message) = e.parts();
+            result.error = Some(FileError {
+                kind,
+                line: Some(line),
+                col: Some(col),
+                message,
+            });
+        }
+        Err(message) => {
+            result.error = Some(FileError {
+                kind: "internal",
+                line: Some(1),
+                col: Some(1),
+                message,
+            })
+        }
+    }
+    result.input = bytes;
+    result
+}
+
+fn diff_of(input: &[u8], o: &Outcome, display: &str) -> String {
+    let mut diff = String::new();
+    if o.changed {
+        let old = String::from_utf8_lossy(input);
+        diff.push_str(&output::unified_diff(Some(&old), &o.output, display));
+    }
+    for side in &o.side_files {
+        if side.old.as_deref() != Some(&side.new) {
+            diff.push_str(&output::unified_diff(
+                side.old.as_deref(),
+                &side.new,
+                &display_path(&side.path),
+            ));
+        }
+    }
+    diff
+}
+
+fn fix_stdin(args: &FixArgs, finder: &Finder, style: &Style) -> i32 {
     let mut bytes = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
         eprintln!("<stdin>: error: cannot read standard input: {e}");
         return EXIT_ERROR;
     }
+    let cfg = args
+        .context
+        .as_ref()
+        .and_then(|c| finder.for_file(&c.join("Dockerfile")))
+        .transpose();
+    let cfg = match cfg {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}", style.red(&e));
+            return EXIT_ERROR;
+        }
+    };
+    let eff = match effective(args, cfg.as_ref()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let cx = PassContext {
         dockerfile: None,
         context_dir: args.context.as_deref(),
-        unsafe_fixes: args.unsafe_fixes,
-        base_alpine: args.base == "alpine",
-        cache_mounts: args.cache_mounts,
+        unsafe_fixes: eff.unsafe_fixes,
+        base_alpine: eff.base_alpine,
+        cache_mounts: eff.cache_mounts,
+        config: eff.config,
     };
-    let result =
-        guarded(|| engine::run(&bytes, selected, &cx)).and_then(|r| r.map_err(|e| e.to_string()));
+    let result = guarded(|| engine::run(&bytes, &eff.passes, &cx))
+        .and_then(|r| r.map_err(|e| e.to_string()));
     match result {
         Ok(outcome) => {
             let _ = std::io::stdout().write_all(outcome.output.as_bytes());
@@ -407,7 +732,7 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
             .or_else(|| p.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        format!("1:1: error: internal error, file left unchanged (please report): panic: {what}")
+        format!("internal error, file left unchanged (please report): panic: {what}")
     })
 }
 
@@ -415,8 +740,8 @@ fn print_summary(display: &str, o: &Outcome, s: &Style) {
     let mut lines = String::new();
     for a in &o.applied {
         let tag = match a.applicability {
-            Applicability::Safe => String::new(),
-            Applicability::Unsafe => " (unsafe)".to_string(),
+            Applicability::Safe => "",
+            Applicability::Unsafe => " (unsafe)",
         };
         lines.push_str(&format!(
             "{}:{}:{}: {} {}{}\n",

@@ -25,6 +25,8 @@ pub struct Applied {
     pub col: usize,
     /// The edits in the coordinates of the round that applied them (used by SARIF output).
     pub edits: Vec<Edit>,
+    /// The round (0-based) that applied the fix; round 0 edits are in the input's coordinates.
+    pub round: usize,
 }
 
 /// A skip, located for the report.
@@ -55,6 +57,24 @@ pub enum FixError {
     Parse(ParseError),
     /// A bug in dockopt: the file is left untouched.
     Internal(String),
+}
+
+impl FixError {
+    /// `(kind, line, col, message)` for reports.
+    pub fn parts(&self) -> (&'static str, usize, usize, String) {
+        let full = self.to_string();
+        let message = full
+            .split_once(": error: ")
+            .map_or(full.clone(), |(_, m)| m.to_string());
+        match self {
+            FixError::Decode(DecodeError::Binary { line, col })
+            | FixError::Decode(DecodeError::NotUtf8 { line, col }) => {
+                ("decode", *line, *col, message)
+            }
+            FixError::Parse(e) => ("parse", e.line, e.col, message),
+            FixError::Internal(_) => ("internal", 1, 1, message),
+        }
+    }
 }
 
 impl std::fmt::Display for FixError {
@@ -105,7 +125,7 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
     let mut rejected: Vec<(&'static str, String, String)> = Vec::new();
     let mut last: Option<(Vec<Skipped>, Vec<SideFile>, Vec<Note>)> = None;
 
-    for _round in 0..MAX_ROUNDS {
+    for round in 0..MAX_ROUNDS {
         let mut findings = Findings::default();
         for pass in passes {
             pass.run(&doc, cx, &mut findings);
@@ -174,7 +194,7 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         let all: Vec<&Fix> = chosen.iter().collect();
         let next = match apply_and_parse(&doc.text, &all) {
             Ok(d) => {
-                applied.extend(chosen.iter().map(|f| locate_fix(&doc, f)));
+                applied.extend(chosen.iter().map(|f| locate_fix(&doc, f, round)));
                 d
             }
             Err(_) => {
@@ -182,7 +202,11 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
                 for fix in &chosen {
                     match apply_and_parse(&cur.text, &[fix]) {
                         Ok(d) => {
-                            applied.push(locate_fix(&cur, fix));
+                            applied.push(locate_fix(
+                                &cur,
+                                fix,
+                                round + usize::from(cur.text != doc.text),
+                            ));
                             cur = d;
                         }
                         Err(e) => rejected.push((
@@ -260,9 +284,10 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
     })
 }
 
-fn locate_fix(doc: &Document, fix: &Fix) -> Applied {
+fn locate_fix(doc: &Document, fix: &Fix, round: usize) -> Applied {
     let (line, col) = doc.line_col(fix.anchor);
     Applied {
+        round,
         pass: fix.pass,
         message: fix.message.clone(),
         applicability: fix.applicability,

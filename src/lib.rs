@@ -7,6 +7,7 @@
 //! diffs ([`output`]) and writes files atomically ([`fsio`]).
 
 pub mod cli;
+pub mod config;
 pub mod edit;
 pub mod engine;
 pub mod fix;
@@ -17,6 +18,7 @@ pub mod passes;
 pub mod pragma;
 pub mod recognize;
 pub mod repair;
+pub mod report;
 pub mod shell;
 pub mod text;
 pub mod walk;

@@ -51,7 +51,8 @@ pub fn is_dockerfile_name(name: &str) -> bool {
 /// What a path argument resolved to.
 #[derive(Debug)]
 pub enum Found {
-    File(PathBuf),
+    /// A Dockerfile; `true` when it was found by walking a directory (not named on the command line).
+    File(PathBuf, bool),
     /// The directory holds no Dockerfile.
     EmptyDir(PathBuf),
     /// The path does not exist or could not be read.
@@ -69,9 +70,9 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Found> {
                 if files.is_empty() {
                     out.push(Found::EmptyDir(p.clone()));
                 }
-                out.extend(files.into_iter().map(Found::File));
+                out.extend(files.into_iter().map(|f| Found::File(f, true)));
             }
-            Ok(_) => out.push(Found::File(p.clone())),
+            Ok(_) => out.push(Found::File(p.clone(), false)),
         }
     }
     out

@@ -37,6 +37,8 @@ pub struct PassContext<'a> {
     pub base_alpine: bool,
     /// `--cache-mounts` was given.
     pub cache_mounts: bool,
+    /// The `.dockopt.yaml` that governs this file, if any (extra base images, .dockerignore entries).
+    pub config: Option<&'a crate::config::Config>,
 }
 
 /// A rewrite pass.

@@ -33,6 +33,7 @@ pub fn run_bytes(input: &[u8], opts: &Opts) -> Result<Outcome, FixError> {
         unsafe_fixes: opts.unsafe_fixes,
         base_alpine: opts.base_alpine,
         cache_mounts: opts.cache_mounts,
+        ..Default::default()
     };
     engine::run(input, &selected, &cx)
 }

@@ -1,0 +1,115 @@
+//! `.dockopt.yaml` discovery and precedence, through the binary.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dockopt");
+const PIP: &str = "FROM python:3.12\nRUN pip install flask\n";
+
+fn dockopt(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn nearest_config_applies_and_flags_win() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    fs::create_dir_all(p.join("svc/api")).unwrap();
+    fs::write(p.join("svc/api/Dockerfile"), PIP).unwrap();
+    fs::write(p.join("Dockerfile"), PIP).unwrap();
+    fs::write(p.join("svc/.dockopt.yaml"), "skip: [pip-no-cache]\n").unwrap();
+    // The config under svc/ turns the pass off there only.
+    let out = dockopt(p, &["fix", "--check", "."]);
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.contains("+++ b/Dockerfile"));
+    assert!(!diff.contains("svc/api/Dockerfile"), "{diff}");
+    // A flag wins over the file.
+    let out = dockopt(
+        p,
+        &[
+            "fix",
+            "--check",
+            "--only",
+            "pip-no-cache",
+            "--skip",
+            "dockerignore-nonexistent-ok",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unknown pass in --skip is an error"
+    );
+    let out = dockopt(
+        p,
+        &[
+            "fix",
+            "--check",
+            "--only",
+            "pip-no-cache",
+            "svc/api/Dockerfile",
+        ],
+    );
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        diff.contains("+++ b/svc/api/Dockerfile"),
+        "--only beats the file's skip: {diff}"
+    );
+}
+
+#[test]
+fn explicit_config_and_unknown_keys() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    fs::write(p.join("Dockerfile"), PIP).unwrap();
+    fs::write(p.join("custom.yml"), "only: [pip-no-cache]\ncolour: blue\n").unwrap();
+    let out = dockopt(p, &["fix", "--config", "custom.yml", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("custom.yml:2:1: error: unknown key `colour`"),
+        "{err}"
+    );
+    // A discovered broken config is an error for the files it governs, and names the file.
+    fs::write(p.join(".dockopt.yaml"), "onyl: [pip-no-cache]\n").unwrap();
+    let out = dockopt(p, &["fix", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(".dockopt.yaml:1:1: error: unknown key `onyl`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn exclude_skips_walked_paths() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    fs::create_dir_all(p.join("vendor/lib")).unwrap();
+    fs::write(p.join("vendor/lib/Dockerfile"), PIP).unwrap();
+    fs::write(p.join("Dockerfile"), PIP).unwrap();
+    fs::write(
+        p.join(".dockopt.yaml"),
+        "exclude: [\"vendor\"]\nunsafe: true\n",
+    )
+    .unwrap();
+    let out = dockopt(p, &["fix", "--only", "pip-no-cache", "."]);
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.contains("+++ b/Dockerfile"));
+    assert!(!diff.contains("vendor"), "{diff}");
+    // Named explicitly, an excluded file is still processed.
+    let out = dockopt(
+        p,
+        &["fix", "--only", "pip-no-cache", "vendor/lib/Dockerfile"],
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("vendor/lib/Dockerfile")
+    );
+}
