@@ -331,17 +331,31 @@ fn conflicts(a: &Range<usize>, b: &Range<usize>) -> bool {
 }
 
 /// Picks fixes in pass order; a fix conflicting with an already chosen one waits for the next round.
+/// Accepted ranges never conflict with each other, so they are ordered by start and by end alike, and
+/// each check looks only at the few accepted ranges that start at or before the new range's end.
 fn choose(candidates: Vec<Fix>) -> Vec<Fix> {
+    use std::collections::BTreeSet;
+    let mut accepted: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let clashes = |accepted: &BTreeSet<(usize, usize)>, r: &Range<usize>| {
+        for &(s, e) in accepted.range(..=(r.end, usize::MAX)).rev() {
+            if conflicts(&(s..e), r) {
+                return true;
+            }
+            if e < r.start {
+                return false;
+            }
+        }
+        false
+    };
     let mut chosen: Vec<Fix> = Vec::new();
     for fix in candidates {
-        let clash = chosen.iter().any(|c| {
-            c.edits
-                .iter()
-                .any(|a| fix.edits.iter().any(|b| conflicts(&a.range, &b.range)))
-        });
-        if !clash && !fix.edits.is_empty() {
-            chosen.push(fix);
+        if fix.edits.is_empty() || fix.edits.iter().any(|e| clashes(&accepted, &e.range)) {
+            continue;
         }
+        for e in &fix.edits {
+            accepted.insert((e.range.start, e.range.end));
+        }
+        chosen.push(fix);
     }
     chosen
 }
@@ -430,6 +444,28 @@ mod tests {
         let e2 = Edit::insert(1, "y");
         let e3 = Edit::replace(2..3, "Z");
         assert_eq!(apply_edits("abcd", &[&e1, &e2, &e3]), "axybZd");
+    }
+
+    #[test]
+    fn choose_defers_conflicting_fixes() {
+        let fix = |edits: Vec<Edit>| Fix {
+            pass: "t",
+            message: String::new(),
+            applicability: Applicability::Safe,
+            edits,
+            anchor: 0,
+        };
+        let chosen = choose(vec![
+            fix(vec![Edit::replace(10..20, "a")]),
+            fix(vec![Edit::insert(15, "b")]),
+            fix(vec![Edit::insert(20, "c")]),
+            fix(vec![Edit::replace(20..25, "d")]),
+            fix(vec![Edit::insert(5, "e"), Edit::insert(5, "f")]),
+            fix(vec![Edit::insert(5, "g")]),
+            fix(vec![Edit::replace(0..3, "h")]),
+        ]);
+        let kept: Vec<&str> = chosen.iter().map(|f| f.edits[0].text.as_str()).collect();
+        assert_eq!(kept, ["a", "d", "e", "h"]);
     }
 
     #[test]

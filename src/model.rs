@@ -373,6 +373,28 @@ impl Document {
         }
     }
 
+    /// For every instruction, whether ENV has set `var` before it in its stage or a stage it builds
+    /// on. One pass over the file, for passes that ask about every instruction.
+    pub fn env_set_before_each(&self, var: &str) -> Vec<bool> {
+        let mut out = vec![false; self.instructions.len()];
+        let mut stage_final = vec![false; self.stages.len()];
+        for (si, st) in self.stages.iter().enumerate() {
+            let mut cur = st.parent.is_some_and(|p| stage_final[p]);
+            for i in st.instructions.clone() {
+                out[i] = cur;
+                let inst = &self.instructions[i];
+                if inst.kind == Kind::Env
+                    && let Some(t) = inst.text_arg()
+                    && env_pairs(&t.value).iter().any(|(k, _)| k == var)
+                {
+                    cur = true;
+                }
+            }
+            stage_final[si] = cur;
+        }
+        out
+    }
+
     /// The working directory in effect just before instruction `idx` (resolving relative WORKDIRs and
     /// following the stage's parents). `None` when it depends on a variable or is the image default.
     pub fn workdir_before(&self, idx: usize) -> Option<String> {

@@ -226,10 +226,8 @@ fn group(toks: Vec<Tok>) -> Script {
             i += 1;
         }
         let mut rest = words.split_off(i);
-        let mut assigns = Vec::new();
-        while !rest.is_empty() && is_assignment(&rest[0]) {
-            assigns.push(rest.remove(0));
-        }
+        let n_assigns = rest.iter().take_while(|w| is_assignment(w)).count();
+        let assigns: Vec<Word> = rest.drain(..n_assigns).collect();
         commands.push(SimpleCommand {
             assigns,
             words: rest,

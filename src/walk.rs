@@ -79,6 +79,7 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Found> {
 }
 
 fn walk_dir(root: &Path) -> Vec<PathBuf> {
+    let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
@@ -93,8 +94,14 @@ fn walk_dir(root: &Path) -> Vec<PathBuf> {
         })
         .build()
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .filter(|e| is_dockerfile_name(&e.file_name().to_string_lossy()))
+        .filter(|e| match e.file_type() {
+            Some(t) if t.is_file() => true,
+            // A symlinked Dockerfile is followed only when its target is a file inside the root.
+            Some(t) if t.is_symlink() => std::fs::canonicalize(e.path())
+                .is_ok_and(|target| target.starts_with(&canonical_root) && target.is_file()),
+            _ => false,
+        })
         .map(|e| e.into_path())
         .collect();
     files.sort();

@@ -58,13 +58,14 @@ impl Pass for PipNoCache {
     }
 
     fn run(&self, doc: &Document, _cx: &PassContext, out: &mut Findings) {
+        let env_off = doc.env_set_before_each("PIP_NO_CACHE_DIR");
         for (idx, inst) in doc.instructions.iter().enumerate() {
             // Only RUN instructions install packages.
             if inst.kind != Kind::Run {
                 continue;
             }
             // An ENV in the stage (or a parent stage) already turns the cache off.
-            if doc.env_before(idx, "PIP_NO_CACHE_DIR").is_some() {
+            if env_off[idx] {
                 continue;
             }
             check_run(doc, inst, out);
