@@ -102,6 +102,8 @@ Reported as a skip, with the line that caused it:
   (`/usr/share/doc`, `/usr/share/man`, `/usr/share/locale`).
 - The variant is built on another distribution (openjdk on Oracle Linux to eclipse-temurin on Ubuntu)
   and the stage runs a package manager.
+- The stage has ONBUILD instructions: the image is a base for other builds, whose steps are not in
+  this file.
 - The image has no slim variant (golang, php) and alpine was not asked for or was refused.
 
 Alpine (`--base alpine`) is refused, and slim offered instead, when the stage: runs apt-get, apt or dpkg;
@@ -124,7 +126,7 @@ added); the stage copies nothing from a stage that builds native code; and the i
 any) runs in a stage that already uses apt-get update (so the build already reaches the Debian mirrors).
 
 **Unsafe** (reported, applied only with `--unsafe`) when the pass cannot prove that, and it says why:
-a RUN command it does not know; an unknown pip package, a local path or URL, a requirements file or
+a RUN command it does not know (a script piped into `sh` counts as unknown); an unknown pip package, a local path or URL, a requirements file or
 script it cannot read, a binary-wheel package pinned to a version (a wheel for that version on this
 Python cannot be confirmed offline); npm, yarn, pnpm, gem, uv or poetry installs (native modules and
 package scripts are not checked); a compiler the stage installs itself (which -dev libraries the build
@@ -419,6 +421,19 @@ fn check_stage(
     }
 
     let facts = scan::scan_stage(doc, cx, si);
+    // ONBUILD makes the image a base for other builds, whose steps are not in this file.
+    if let Some(at) = facts.onbuild {
+        out.skip(
+            NAME,
+            anchor,
+            format!(
+                "kept {}: line {} has ONBUILD, so other builds run steps on this image that dockopt cannot see",
+                first.full_name(),
+                line(doc, at)
+            ),
+        );
+        return;
+    }
     let mut alpine_refusal: Option<String> = None;
     for m in &mappings {
         let verdict = match m.variant {

@@ -79,6 +79,8 @@ pub struct Facts {
     pub bash: Option<(String, usize)>,
     /// Locale setup (for alpine).
     pub locale: Option<(String, usize)>,
+    /// First ONBUILD: the image is a base for other builds, which run more on it.
+    pub onbuild: Option<usize>,
 }
 
 impl Facts {
@@ -154,6 +156,9 @@ impl Scanner<'_> {
                 Kind::Cmd | Kind::Entrypoint | Kind::Healthcheck => Ctx::Runtime,
                 _ => Ctx::Build,
             };
+            if inst.kind == Kind::Onbuild {
+                self.facts.onbuild.get_or_insert(inst.keyword.start);
+            }
             match &inst.detail {
                 Detail::Run { command, heredocs } => {
                     self.mentions(&doc.text[inst.extent.clone()], inst.keyword.start);
@@ -337,7 +342,7 @@ impl Scanner<'_> {
 
         if is_shell(name) {
             if name == "bash" {
-                self.bash("bash".to_string(), at);
+                self.bash("runs bash".to_string(), at);
             }
             // `sh -c 'text'` or `sh script.sh`.
             let mut i = 0;
@@ -707,7 +712,8 @@ impl Scanner<'_> {
                 ]
                 .iter()
                 .any(|p| path.starts_with(p));
-                if system && !name.ends_with(".sh") {
+                // Not a shell script by its name: a binary (`CMD ["/app"]`) or a system command.
+                if system || !name.ends_with(".sh") {
                     self.facts.uses.push(Use {
                         name: name.to_string(),
                         at,
