@@ -136,7 +136,11 @@ pub fn parse_ref(raw: &str) -> Option<ImageRef<'_>> {
     }
     let mut prefix_len = 0;
     for p in HUB_PREFIXES {
-        if full_name.len() > p.len() && full_name[..p.len()].eq_ignore_ascii_case(p) {
+        if full_name.len() > p.len()
+            && full_name
+                .get(..p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p))
+        {
             prefix_len = p.len();
             break;
         }

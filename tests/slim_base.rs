@@ -508,3 +508,35 @@ fn must_not_touch() {
         );
     }
 }
+
+#[test]
+fn arg_longer_than_its_reference() {
+    let input = "ARG V=3.12.10\nFROM python:${V}-bookworm\n";
+    assert_eq!(
+        run(input, &ONLY).unwrap().output,
+        "ARG V=3.12.10\nFROM python:${V}-slim-bookworm\n"
+    );
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn on_odd_images_and_commands(
+            arg in "[A-Za-z0-9_=.${}:-]{0,16}",
+            image in "[a-zé./:@${}_0-9-]{0,30}",
+            cmd in "[ -~é]{0,40}",
+        ) {
+            let input = format!("ARG {arg}\nFROM {image} AS x\nRUN {cmd}\nFROM x\nCOPY --from=x / /\nFROM {image}\nRUN {cmd}\n");
+            for opts in [&ONLY, &ALPINE_UNSAFE] {
+                if let Ok(out) = run(&input, opts) {
+                    let again = run(&out.output, opts).unwrap();
+                    prop_assert_eq!(again.output, out.output);
+                }
+            }
+        }
+    }
+}

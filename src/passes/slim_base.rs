@@ -316,8 +316,8 @@ fn written_for(res: &Resolved, written: &str, r: Range<usize>) -> Option<String>
             }
             out.push_str(&written[wr.clone()]);
         } else {
-            let off = wr.start - exp.start;
-            out.push_str(&written[lo + off..hi + off]);
+            let piece = written.get(wr.start + (lo - exp.start)..wr.start + (hi - exp.start))?;
+            out.push_str(piece);
         }
     }
     Some(out)
