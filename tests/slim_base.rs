@@ -540,3 +540,14 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn native_build_on_a_jre_is_refused() {
+    let input = "FROM eclipse-temurin:21-jdk\nRUN apt-get update && apt-get install -y gcc make libapr1-dev \\\n && cd /src/native && ./configure --with-java-home=\"$JAVA_HOME\" && make && make install\nCMD [\"java\", \"-jar\", \"/app.jar\"]\n";
+    unchanged(input);
+    assert!(
+        skip_reasons(input, &ONLY)[0].contains("jni.h"),
+        "{:?}",
+        skip_reasons(input, &ONLY)
+    );
+}
