@@ -111,3 +111,8 @@ pub fn replace_instruction(doc: &Document, inst: &Instruction, new_text: &str) -
     let end = inst.extent.end - trailing;
     Edit::replace(inst.extent.start..end, with_eol(doc, new_text))
 }
+
+/// Replaces the text of a spanned value (such as a FROM image reference) with `text`.
+pub fn replace_spanned(s: &Spanned, text: &str) -> Edit {
+    Edit::replace(s.range.clone(), text)
+}

@@ -124,6 +124,8 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
     let mut applied = Vec::new();
     let mut rejected: Vec<(&'static str, String, String)> = Vec::new();
     let mut last: Option<(Vec<Skipped>, Vec<SideFile>, Vec<Note>)> = None;
+    // Notes of fixes that were applied (Findings::fix_with_note), kept across rounds.
+    let mut applied_notes: Vec<Note> = Vec::new();
 
     for round in 0..MAX_ROUNDS {
         let mut findings = Findings::default();
@@ -132,6 +134,15 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         }
         let pragmas = Pragmas::parse(&doc);
         let info = |name: &str| passes.iter().map(|p| p.info()).find(|i| i.name == name);
+        let fix_notes: Vec<(&'static str, String, Note)> = std::mem::take(&mut findings.fix_notes)
+            .into_iter()
+            .filter_map(|(i, n)| {
+                findings
+                    .fixes
+                    .get(i)
+                    .map(|f| (f.pass, f.message.clone(), n))
+            })
+            .collect();
         let mut skipped: Vec<Skipped> = findings
             .skips
             .iter()
@@ -191,6 +202,7 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         }
         // Apply all chosen fixes; if the result does not parse, fall back to one at a time and keep
         // only those that parse (the others become internal-error skips in the next round).
+        let applied_before = applied.len();
         let all: Vec<&Fix> = chosen.iter().collect();
         let next = match apply_and_parse(&doc.text, &all) {
             Ok(d) => {
@@ -220,9 +232,16 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
                 cur
             }
         };
+        for a in &applied[applied_before..] {
+            for (pass, message, note) in &fix_notes {
+                if *pass == a.pass && *message == a.message && !applied_notes.contains(note) {
+                    applied_notes.push(note.clone());
+                }
+            }
+        }
         doc = next;
     }
-    let Some((mut skipped, side_files, notes)) = last else {
+    let Some((mut skipped, side_files, last_notes)) = last else {
         return Err(FixError::Internal(format!(
             "the passes did not reach a fixed point in {MAX_ROUNDS} rounds"
         )));
@@ -266,6 +285,8 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         });
     }
     check_preserved(&original, &doc)?;
+    let mut notes = applied_notes;
+    notes.extend(last_notes);
     let mut output = String::with_capacity(doc.text.len() + 3);
     if bom {
         output.push_str(text::BOM);

@@ -93,6 +93,9 @@ pub struct Findings {
     pub skips: Vec<Skip>,
     pub side_files: Vec<SideFile>,
     pub notes: Vec<Note>,
+    /// Notes reported only if the fix at that index of `fixes` is applied (such as the estimated
+    /// saving of a swap, which the pass can no longer compute once the fix changed the text).
+    pub fix_notes: Vec<(usize, Note)>,
 }
 
 impl Findings {
@@ -111,6 +114,29 @@ impl Findings {
             edits,
             anchor,
         });
+    }
+
+    /// Records a fix together with a note that the report keeps if, and only if, the fix is applied.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fix_with_note(
+        &mut self,
+        pass: &'static str,
+        anchor: usize,
+        applicability: Applicability,
+        message: impl Into<String>,
+        edits: Vec<Edit>,
+        note: impl Into<String>,
+        saved_bytes: Option<u64>,
+    ) {
+        self.fix(pass, anchor, applicability, message, edits);
+        self.fix_notes.push((
+            self.fixes.len() - 1,
+            Note {
+                pass,
+                message: note.into(),
+                saved_bytes,
+            },
+        ));
     }
 
     pub fn skip(&mut self, pass: &'static str, anchor: usize, reason: impl Into<String>) {

@@ -12,6 +12,7 @@ pub mod edit;
 pub mod engine;
 pub mod fix;
 pub mod fsio;
+pub mod images;
 pub mod model;
 pub mod output;
 pub mod passes;

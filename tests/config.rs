@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dockopt");
-const PIP: &str = "FROM python:3.12\nRUN pip install flask\n";
+// An alpine base, so that only pip-no-cache has something to say about it.
+const PIP: &str = "FROM alpine:3.20\nRUN pip install flask\n";
 
 fn dockopt(dir: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
@@ -27,7 +28,13 @@ fn nearest_config_applies_and_flags_win() {
     let out = dockopt(p, &["fix", "--check", "."]);
     let diff = String::from_utf8(out.stdout).unwrap();
     assert!(diff.contains("+++ b/Dockerfile"));
-    assert!(!diff.contains("svc/api/Dockerfile"), "{diff}");
+    assert_eq!(
+        diff.matches("+RUN pip install --no-cache-dir flask")
+            .count(),
+        1,
+        "{diff}"
+    );
+    assert!(!diff.contains("+++ b/svc/api/Dockerfile"), "{diff}");
     // A flag wins over the file.
     let out = dockopt(
         p,

@@ -8,6 +8,7 @@ use crate::fix::Findings;
 use crate::model::Document;
 
 pub mod pip_no_cache;
+pub mod slim_base;
 
 /// What a pass is, for `dockopt passes` and `dockopt explain`.
 #[derive(Debug)]
@@ -50,7 +51,7 @@ pub trait Pass: Sync + Send {
 
 /// Every pass, in the order the engine runs them. Structural passes come first so that their fixes
 /// win conflicts; the engine re-runs everything on the result until nothing changes.
-pub static ALL: &[&dyn Pass] = &[&pip_no_cache::PipNoCache];
+pub static ALL: &[&dyn Pass] = &[&slim_base::SlimBase, &pip_no_cache::PipNoCache];
 
 /// Looks a pass up by name.
 pub fn by_name(name: &str) -> Option<&'static dyn Pass> {
