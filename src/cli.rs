@@ -206,6 +206,17 @@ fn fix(args: &FixArgs) -> i32 {
         .map(|path| process_file(path, args, &selected))
         .collect();
 
+    // Several Dockerfiles of one context propose the same side file: show and write it once. Different
+    // proposals for the same path are refused (neither is written).
+    let (conflicting, mut side_done) = side_file_conflicts(&reports);
+    for p in &conflicting {
+        errors.push(format!(
+            "{}: error: Dockerfiles sharing this file propose different contents; not written (run dockopt on one Dockerfile at a time)",
+            display_path(p)
+        ));
+    }
+    let mut side_shown: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+
     let out_color = args.color.stdout();
     let stdout = std::io::stdout();
     let mut so = stdout.lock();
@@ -239,7 +250,10 @@ fn fix(args: &FixArgs) -> i32 {
                 ));
             }
             for side in &outcome.side_files {
-                if side.old.as_deref() != Some(&side.new) {
+                if side.old.as_deref() != Some(&side.new)
+                    && !conflicting.contains(&side.path)
+                    && side_shown.insert(side.path.clone())
+                {
                     diff.push_str(&output::unified_diff(
                         side.old.as_deref(),
                         &side.new,
@@ -265,6 +279,8 @@ fn fix(args: &FixArgs) -> i32 {
             }
             for side in &outcome.side_files {
                 if side.old.as_deref() != Some(&side.new)
+                    && !conflicting.contains(&side.path)
+                    && side_done.insert(side.path.clone())
                     && let Err(e) = fsio::write_atomic(&side.path, side.new.as_bytes())
                 {
                     errors.push(format!("{}: error: {e}", display_path(&side.path)));
@@ -318,6 +334,37 @@ fn fix(args: &FixArgs) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// Side-file paths proposed with different contents by different files, and an empty "written" set.
+fn side_file_conflicts(
+    reports: &[FileReport],
+) -> (
+    std::collections::BTreeSet<PathBuf>,
+    std::collections::HashSet<PathBuf>,
+) {
+    let mut seen: std::collections::HashMap<&Path, &str> = std::collections::HashMap::new();
+    let mut conflicting = std::collections::BTreeSet::new();
+    for r in reports {
+        let Ok((_, outcome)) = &r.result else {
+            continue;
+        };
+        for side in &outcome.side_files {
+            if side.old.as_deref() == Some(&side.new) {
+                continue;
+            }
+            match seen.get(side.path.as_path()) {
+                Some(prev) if *prev != side.new => {
+                    conflicting.insert(side.path.clone());
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(&side.path, &side.new);
+                }
+            }
+        }
+    }
+    (conflicting, std::collections::HashSet::new())
 }
 
 fn plural(n: usize) -> &'static str {

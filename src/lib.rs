@@ -7,6 +7,7 @@
 //! diffs ([`output`]) and writes files atomically ([`fsio`]).
 
 pub mod cli;
+pub mod dockerignore_match;
 pub mod edit;
 pub mod engine;
 pub mod fix;
