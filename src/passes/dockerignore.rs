@@ -243,7 +243,7 @@ impl Run<'_> {
         }
 
         // An existing file that already hides something a build names: the build cannot see it.
-        for n in needs.iter().filter(|n| n.strong) {
+        for n in needs.iter().filter(|n| n.strong && n.template.is_none()) {
             if let Some(i) = existing_excludes(&existing, self.ctx, n) {
                 let p = &existing.patterns()[i];
                 self.skip(
@@ -323,9 +323,11 @@ impl Run<'_> {
             return;
         }
         // The final file never hides anything a build reads that was visible before.
-        if let Some(n) = needs.iter().find(|n| {
-            !need_excluded(&existing, self.ctx, n) && need_excluded(&current, self.ctx, n)
-        }) {
+        let texts: Vec<&str> = accepted.iter().map(|a| a.spec.pattern.as_str()).collect();
+        if let Some(n) = needs
+            .iter()
+            .find(|n| newly_excluded(&existing, &current, self.ctx, n, &texts))
+        {
             self.skip(
                 n.anchor,
                 format!(
@@ -386,10 +388,17 @@ impl Run<'_> {
             let path = self.context_dir.join(rel);
             let parsed = fsio::read_dockerfile(&path).and_then(|b| {
                 let (_, t) = text::decode(&b).map_err(|_| "not UTF-8 text".to_string())?;
-                Document::parse(t).map_err(|e| e.message)
+                // An empty (or comment-only) file builds nothing and reads nothing.
+                if t.lines()
+                    .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+                {
+                    return Ok(None);
+                }
+                Document::parse(t).map(Some).map_err(|e| e.message)
             });
             match parsed {
-                Ok(d) => all.push(analyze(&d, rel, false, self.ctx)),
+                Ok(None) => {}
+                Ok(Some(d)) => all.push(analyze(&d, rel, false, self.ctx)),
                 Err(e) => {
                     self.skip(
                         None,
@@ -475,7 +484,7 @@ impl Run<'_> {
         with.push_line(line);
         let hit: Vec<&Need> = needs
             .iter()
-            .filter(|n| !need_excluded(current, self.ctx, n) && need_excluded(&with, self.ctx, n))
+            .filter(|n| newly_excluded(current, &with, self.ctx, n, &[line]))
             .collect();
         let Some(first) = hit.first() else {
             return Ok(vec![]);
@@ -496,7 +505,7 @@ impl Run<'_> {
         }
         if needs
             .iter()
-            .any(|n| !need_excluded(current, self.ctx, n) && need_excluded(&with, self.ctx, n))
+            .any(|n| newly_excluded(current, &with, self.ctx, n, &[line]))
         {
             return Err(first);
         }
@@ -570,8 +579,9 @@ impl Run<'_> {
                 path: reads::normalize(&p),
                 glob,
                 strong: true,
-                why: format!("{why} (the project metadata)"),
+                why: format!("the project build ({why})"),
                 anchor,
+                template: None,
             })
             .filter(|n| n.path != ".")
             .collect()
@@ -651,6 +661,24 @@ fn canonical(p: &Path) -> PathBuf {
 /// A path an entry would exclude, for entries that match nothing yet: `**/*.pyc` -> `x.pyc`.
 fn representative(pattern: &str) -> String {
     pattern.trim_start_matches("**/").replace(['*', '?'], "x")
+}
+
+/// Whether going from `before` to `after` (which adds the lines `added`) hides a need. A source with
+/// an unknown variable is probed with each added pattern's own path in place of the variable.
+fn newly_excluded(
+    before: &Matcher,
+    after: &Matcher,
+    ctx: &Context,
+    n: &Need,
+    added: &[&str],
+) -> bool {
+    match &n.template {
+        Some(t) => added.iter().any(|p| {
+            let probe = t.replace(reads::UNKNOWN, &representative(p));
+            !before.excluded(&probe) && after.excluded(&probe)
+        }),
+        None => !need_excluded(before, ctx, n) && need_excluded(after, ctx, n),
+    }
 }
 
 /// Whether a need is hidden by `m`.

@@ -23,7 +23,13 @@ pub struct Need {
     pub why: String,
     /// Offset in the Dockerfile being fixed (`None` for another Dockerfile of the context).
     pub anchor: Option<usize>,
+    /// For a source with a variable of unknown value: the path with [`UNKNOWN`] where the variable
+    /// is (it can stand for any path).
+    pub template: Option<String>,
 }
+
+/// Stands for the value of a variable that is not known statically.
+pub const UNKNOWN: char = '\u{1}';
 
 /// An entry group (`git`, `env`, `node_modules`) that must not be excluded, and why.
 #[derive(Debug, Clone)]
@@ -113,6 +119,12 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
                     continue;
                 }
                 let dest_abs = absolute_dest(doc, idx, &expand(&dest.value, &vars).0);
+                let whole = |r: &mut Reads, stages: &mut Vec<StageFacts>| {
+                    r.whole_copy = true;
+                    if let Some(s) = inst.stage {
+                        stages[s].whole_copy = true;
+                    }
+                };
                 for src in sources {
                     // Heredoc sources are inline text.
                     let CopySource::Path(p) = src else { continue };
@@ -124,12 +136,16 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
                     let norm = normalize(&expanded);
                     let (why, anchor) = loc.at(p.range.start, what);
                     if norm == "." || norm == "*" {
-                        r.whole_copy = true;
-                        if let Some(s) = inst.stage {
-                            stages[s].whole_copy = true;
-                        }
+                        whole(&mut r, &mut stages);
                         copies.push((".".into(), dest_abs.clone()));
-                    } else if unresolved || has_wildcard(&norm) {
+                    } else if unresolved {
+                        // `COPY ${JAR_FILE} app.jar`: the value comes from --build-arg.
+                        if norm.chars().all(|c| c == UNKNOWN) {
+                            whole(&mut r, &mut stages);
+                        }
+                        reads_dirs = true;
+                        r.needs.push(unknown_need(&p.value, &norm, why, anchor));
+                    } else if has_wildcard(&norm) {
                         reads_dirs = true;
                         r.needs.push(Need {
                             path: norm,
@@ -137,6 +153,7 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
                             strong: true,
                             why,
                             anchor,
+                            template: None,
                         });
                     } else {
                         let is_dir = p.value.ends_with('/')
@@ -151,6 +168,7 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
                             strong: true,
                             why,
                             anchor,
+                            template: None,
                         });
                     }
                 }
@@ -164,21 +182,29 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
                         continue;
                     }
                     let src = get("source").or(get("src")).map_or(".", |v| v.as_str());
-                    let norm = normalize(&expand(src, &vars).0);
+                    let (expanded, unresolved) = expand(src, &vars);
+                    let norm = normalize(&expanded);
                     let (why, anchor) = loc.at(inst.keyword.start, "RUN --mount");
-                    if norm == "." {
+                    if norm == "." || norm.chars().all(|c| c == UNKNOWN) {
                         r.whole_copy = true;
                         if let Some(s) = inst.stage {
                             stages[s].whole_copy = true;
                         }
+                    }
+                    if norm == "." {
+                        continue;
+                    }
+                    reads_dirs = true;
+                    if unresolved {
+                        r.needs.push(unknown_need(src, &norm, why, anchor));
                     } else {
-                        reads_dirs = true;
                         r.needs.push(Need {
                             glob: has_wildcard(&norm),
                             path: norm,
                             strong: true,
                             why,
                             anchor,
+                            template: None,
                         });
                     }
                 }
@@ -234,8 +260,7 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
                 env_hit = Some(loc.at(c.offset, &format!("RUN runs `{}`", shown(&c.words))));
             }
             if r.installs_project.is_none() && installs_project(&name, args) {
-                r.installs_project =
-                    Some(loc.at(c.offset, &format!("RUN runs `{}`", shown(&c.words))));
+                r.installs_project = Some(loc.at(c.offset, &format!("`{}`", shown(&c.words))));
             }
         }
         if t.node_runners.contains(&name)
@@ -295,6 +320,10 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
     if r.whole_copy || reads_dirs {
         let mut seen: HashSet<String> = r.needs.iter().map(|n| n.path.clone()).collect();
         for (w, why, anchor) in words {
+            // A bare wildcard (`tar -czf x.tgz *`) names nothing in particular.
+            if w.chars().all(|c| matches!(c, '*' | '?' | '.' | '/')) {
+                continue;
+            }
             for cand in word_candidates(&w, &copies) {
                 let glob = has_wildcard(&cand);
                 let present = if glob {
@@ -309,12 +338,25 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
                         strong: false,
                         why: why.clone(),
                         anchor,
+                        template: None,
                     });
                 }
             }
         }
     }
     r
+}
+
+/// A source whose variables are unknown: it can name anything its literal parts allow.
+fn unknown_need(raw: &str, norm: &str, why: String, anchor: Option<usize>) -> Need {
+    Need {
+        path: raw.to_string(),
+        glob: true,
+        strong: true,
+        why,
+        anchor,
+        template: Some(norm.to_string()),
+    }
 }
 
 fn shown(words: &[String]) -> String {
@@ -612,7 +654,7 @@ pub fn has_wildcard(s: &str) -> bool {
 
 /// The absolute destination of a COPY (relative destinations resolve against WORKDIR).
 fn absolute_dest(doc: &Document, idx: usize, dest: &str) -> Option<String> {
-    if dest.contains('$') {
+    if dest.contains(['$', UNKNOWN]) {
         return None;
     }
     if dest.starts_with('/') {
@@ -639,7 +681,7 @@ fn variables(doc: &Document) -> HashMap<String, String> {
     vars
 }
 
-/// Expands `$VAR`, `${VAR}` and `${VAR:-default}`; an unknown variable becomes `*`. Returns whether
+/// Expands `$VAR`, `${VAR}` and `${VAR:-default}`; an unknown variable becomes [`UNKNOWN`]. Returns whether
 /// anything stayed unknown.
 fn expand(s: &str, vars: &HashMap<String, String>) -> (String, bool) {
     let mut out = String::new();
@@ -679,7 +721,7 @@ fn expand(s: &str, vars: &HashMap<String, String>) -> (String, bool) {
         {
             Some(v) if !v.contains('$') => out.push_str(v),
             _ => {
-                out.push('*');
+                out.push(UNKNOWN);
                 unresolved = true;
             }
         }
@@ -700,7 +742,7 @@ mod tests {
         assert_eq!(expand("$APP/src", &v), ("web/src".into(), false));
         assert_eq!(expand("${APP}/x", &v), ("web/x".into(), false));
         assert_eq!(expand("${NOPE:-dflt}/x", &v), ("dflt/x".into(), false));
-        assert_eq!(expand("${NOPE}/x", &v), ("*/x".into(), true));
+        assert_eq!(expand("${NOPE}/x", &v), ("\u{1}/x".into(), true));
     }
 
     #[test]
