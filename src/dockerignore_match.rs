@@ -340,9 +340,8 @@ pub fn go_clean(path: &str) -> String {
         dotdot = 1;
     }
     while r < n {
-        if b[r] == b'/' {
-            r += 1;
-        } else if b[r] == b'.' && (r + 1 == n || b[r + 1] == b'/') {
+        // An empty element or a `.` element.
+        if b[r] == b'/' || (b[r] == b'.' && (r + 1 == n || b[r + 1] == b'/')) {
             r += 1;
         } else if b[r] == b'.' && b.get(r + 1) == Some(&b'.') && (r + 2 == n || b[r + 2] == b'/') {
             r += 2;
@@ -628,14 +627,12 @@ fn parse_class(chars: &[char], start: usize) -> Result<(String, usize), String> 
         // A Perl class inside the class (`\d`); negated ones are not supported.
         if c == '\\'
             && let Some(&e) = chars.get(i + 1)
-            && e.is_ascii_alphabetic()
+            && let Some(s) = perl_in_class(e)
         {
-            if let Some(s) = perl_in_class(e) {
-                out.push_str(s);
-                i += 2;
-                items += 1;
-                continue;
-            }
+            out.push_str(s);
+            i += 2;
+            items += 1;
+            continue;
         }
         let (lo, next) = class_literal(chars, i)?;
         i = next;

@@ -363,7 +363,7 @@ impl Run<'_> {
         if !shared {
             return Some(all);
         }
-        let me = self.cx.dockerfile.map(|p| canonical(p));
+        let me = self.cx.dockerfile.map(canonical);
         let others: Vec<&str> = self
             .ctx
             .entries
