@@ -94,7 +94,9 @@ npm-debug.log*
 ```
 
 ## When it refuses
-Every entry it leaves out is reported as a skip with the reason.
+Never excludes what a build reads, and never changes existing lines; every entry left out is reported
+as a skip with the reason.
+
 - An entry that would exclude something a build reads: a COPY or ADD source (not `--from=`, URLs or
   heredocs), a `RUN --mount=type=bind` source, or an existing file a command names after the
   context was copied (`RUN cp .env.example .env`, `CMD ["java", "-jar", "target/app.jar"]`). When a
