@@ -349,6 +349,12 @@ fn fix(args: &FixArgs) -> i32 {
         pb.finish_and_clear();
     }
 
+    dedupe_side_files(&mut results, &mut path_errors);
+    for r in &mut results {
+        if let Some(o) = &r.outcome {
+            r.diff = diff_of(&r.input, o, &r.display);
+        }
+    }
     if args.write {
         for r in &mut results {
             write_result(r);
@@ -376,6 +382,43 @@ fn fix(args: &FixArgs) -> i32 {
         EXIT_PENDING
     } else {
         EXIT_OK
+    }
+}
+
+/// Several Dockerfiles of one build context may propose the same side file (one `.dockerignore` that
+/// suits all of them): it is shown and written once, with the first Dockerfile in path order. Different
+/// proposals for the same path are an error, and none of them is written.
+fn dedupe_side_files(results: &mut [FileResult], path_errors: &mut Vec<PathError>) {
+    use std::collections::{BTreeSet, HashMap};
+    let mut first: HashMap<PathBuf, (usize, String)> = HashMap::new();
+    let mut conflicting: BTreeSet<PathBuf> = BTreeSet::new();
+    for (i, r) in results.iter().enumerate() {
+        let Some(o) = &r.outcome else { continue };
+        for side in &o.side_files {
+            match first.get(&side.path) {
+                Some((_, content)) if *content != side.new => {
+                    conflicting.insert(side.path.clone());
+                }
+                Some(_) => {}
+                None => {
+                    first.insert(side.path.clone(), (i, side.new.clone()));
+                }
+            }
+        }
+    }
+    for (i, r) in results.iter_mut().enumerate() {
+        let Some(o) = &mut r.outcome else { continue };
+        o.side_files.retain(|side| {
+            !conflicting.contains(&side.path)
+                && first.get(&side.path).is_none_or(|(owner, _)| *owner == i)
+        });
+    }
+    for p in conflicting {
+        path_errors.push(PathError {
+            display: display_path(&p),
+            kind: "conflict",
+            message: "Dockerfiles that share this file propose different contents; not written (run dockopt on one Dockerfile at a time, or pass --context)".into(),
+        });
     }
 }
 
@@ -617,10 +660,7 @@ fn process_file(path: &Path, args: &FixArgs, finder: &Finder) -> FileResult {
         config: eff.config,
     };
     match guarded(|| engine::run(&bytes, &eff.passes, &cx)) {
-        Ok(Ok(outcome)) => {
-            result.diff = diff_of(&bytes, &outcome, &display);
-            result.outcome = Some(outcome);
-        }
+        Ok(Ok(outcome)) => result.outcome = Some(outcome),
         Ok(Err(e)) => {
             let (kind, line, col, message) = e.parts();
             result.error = Some(FileError {

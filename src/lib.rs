@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dockerignore_match;
 pub mod edit;
 pub mod engine;
 pub mod fix;
