@@ -290,3 +290,22 @@ fn passes_and_explain_print_the_docs() {
     let out = dockopt(d.path(), &["explain", "nope"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_side_file_shared_by_two_dockerfiles_is_shown_once() {
+    let d = tmp();
+    fs::write(d.path().join("Dockerfile"), "FROM alpine:3.20\nCOPY app.py /app/\n").unwrap();
+    fs::write(d.path().join("Dockerfile.dev"), "FROM alpine:3.20\nCOPY app.py /app/\n").unwrap();
+    fs::write(d.path().join("app.py"), "print('hi')\n").unwrap();
+    fs::create_dir(d.path().join("__pycache__")).unwrap();
+    fs::write(d.path().join("__pycache__/app.cpython-312.pyc"), "x").unwrap();
+    fs::write(d.path().join(".env"), "SECRET=1\n").unwrap();
+    let out = dockopt(d.path(), &["fix", "--only", "dockerignore", "."]);
+    let diff = text(&out.stdout);
+    assert_eq!(diff.matches("+++ b/.dockerignore").count(), 1, "{diff}");
+    assert!(diff.contains("+.env"), "{diff}");
+    let out = dockopt(d.path(), &["fix", "--write", "--only", "dockerignore", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let di = fs::read_to_string(d.path().join(".dockerignore")).unwrap();
+    assert!(di.contains(".env") && !di.contains("app.py"), "{di}");
+}
