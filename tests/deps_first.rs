@@ -431,3 +431,21 @@ fn crlf_indentation_and_keyword_case_are_kept() {
         "FROM python:3.12\r\nworkdir /app\r\n    copy --link requirements.txt ./\r\n    run pip install -r requirements.txt\r\n    copy --link . .\r\ncmd [\"python\", \"app.py\"]\r\n"
     );
 }
+
+#[test]
+fn context_free_run_in_between_moves_along() {
+    let out = rewritten("carry_context_free_run");
+    assert_eq!(
+        out,
+        "FROM node:20\nWORKDIR /app\n# the Vue CLI for the build\nRUN yarn global add @vue/cli && rm -rf /usr/local/share/.cache\n\n\
+COPY package.json yarn.lock ./\nRUN yarn install\n\nCOPY . .\n\nRUN yarn build\n"
+    );
+}
+
+#[test]
+fn run_in_between_touching_the_copy_is_refused() {
+    refused(
+        "pip_run_touches_dest",
+        "`rm -rf /app/.git` changes /app/.git, where COPY . (line 3) puts the context",
+    );
+}

@@ -97,9 +97,13 @@ impl<'w> Args<'w> {
                 continue;
             }
             // `-rFILE`: a short option that takes a value, with the value attached.
-            if !v.starts_with("--") && v.len() > 2 && with_value.contains(&&v[..2]) {
+            if !v.starts_with("--")
+                && v.len() > 2
+                && let Some(short) = v.get(..2)
+                && with_value.contains(&short)
+            {
                 opts.push(Opt {
-                    name: v[..2].to_string(),
+                    name: short.to_string(),
                     value: Some(v[2..].to_string()),
                     word: w,
                 });

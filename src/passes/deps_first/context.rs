@@ -92,6 +92,14 @@ impl Ctx {
     }
 
     pub fn entry(&self, rel: &str) -> Entry {
+        // A symlinked directory on the way counts as a symlink: COPY would follow it, the
+        // whole-context copy would not.
+        let parents = with_parents(rel);
+        for p in parents.iter().take(parents.len().saturating_sub(1)) {
+            if fs::symlink_metadata(self.path(p)).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Entry::Symlink;
+            }
+        }
         match fs::symlink_metadata(self.path(rel)) {
             Err(_) => Entry::Missing,
             Ok(m) if m.file_type().is_symlink() => Entry::Symlink,

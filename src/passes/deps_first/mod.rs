@@ -476,7 +476,7 @@ fn check(doc: &Document, ctx: Option<&Ctx>, w: usize, i: usize, out: &mut Findin
     let anchor = run.anchor().unwrap_or(inst.keyword.start);
     match plan(doc, ctx, w, i, &run) {
         Ok(p) => out.fix(NAME, anchor, p.applicability, p.message, p.edits),
-        Err(reason) => out.skip(NAME, anchor, reason),
+        Err(reason) => out.skip(NAME, anchor, reason.replace(CWD, "the working directory")),
     }
 }
 
@@ -591,15 +591,28 @@ fn expand_env(doc: &Document, idx: usize, s: &str) -> Option<String> {
 }
 
 /// Refuses when something between the whole-context copy and the install may be needed by it.
-fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<(), String> {
-    let run_text = doc.slice(&doc.instructions[i].extent);
+/// RUNs in between that read no project file (`RUN npm install -g pnpm`) are returned: they move
+/// along, in their order, ahead of the install.
+fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<Vec<usize>, String> {
     let wl = whole.line;
+    let mut carried = Vec::new();
     for j in w + 1..i {
         let x = &doc.instructions[j];
         let line = doc.line(x.keyword.start);
         let kw = x.kind.as_str();
         let why = match x.kind {
             Kind::Run => {
+                let free = analyse(doc, x).is_some_and(|r| {
+                    !r.heredoc
+                        && !r.cmds.is_empty()
+                        && r.roles
+                            .iter()
+                            .all(|ro| matches!(ro, Role::Free { .. } | Role::Shell))
+                });
+                if free {
+                    carried.push(j);
+                    continue;
+                }
                 "runs between COPY . (line {wl}) and the install and may produce what it needs"
             }
             Kind::Copy | Kind::Add => {
@@ -609,20 +622,6 @@ fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<()
             Kind::User => "between COPY . (line {wl}) and the install changes who runs it",
             Kind::Shell => "between COPY . (line {wl}) and the install changes how it runs",
             Kind::Volume => "between COPY . (line {wl}) and the install changes what it keeps",
-            Kind::Env | Kind::Arg => {
-                let text = x.text_arg().map(|t| t.value.as_str()).unwrap_or("");
-                for (name, _) in env_pairs(text) {
-                    let inert = DATA.inert_env.contains(&name);
-                    let used = run_text.contains(&format!("${name}"))
-                        || run_text.contains(&format!("${{{name}}}"));
-                    if !inert || used {
-                        return Err(format!(
-                            "{kw} {name} at line {line} between COPY . (line {wl}) and the install may change what the install does"
-                        ));
-                    }
-                }
-                continue;
-            }
             _ => continue,
         };
         return Err(format!(
@@ -630,7 +629,34 @@ fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<()
             why.replace("{wl}", &wl.to_string())
         ));
     }
-    Ok(())
+    // An ENV or ARG in between: the moved RUNs after it would no longer see it.
+    for j in w + 1..i {
+        let x = &doc.instructions[j];
+        if !matches!(x.kind, Kind::Env | Kind::Arg) {
+            continue;
+        }
+        let line = doc.line(x.keyword.start);
+        let kw = x.kind.as_str();
+        let moved: Vec<&str> = carried
+            .iter()
+            .filter(|&&c| c > j)
+            .chain(std::iter::once(&i))
+            .map(|&c| doc.slice(&doc.instructions[c].extent))
+            .collect();
+        let text = x.text_arg().map(|t| t.value.as_str()).unwrap_or("");
+        for (name, _) in env_pairs(text) {
+            let inert = DATA.inert_env.contains(&name);
+            let used = moved
+                .iter()
+                .any(|t| t.contains(&format!("${name}")) || t.contains(&format!("${{{name}}}")));
+            if !inert || used {
+                return Err(format!(
+                    "{kw} {name} at line {line} between COPY . (line {wl}) and the install may change what the install does"
+                ));
+            }
+        }
+    }
+    Ok(carried)
 }
 
 /// A short rendering of a command for messages.
@@ -827,7 +853,27 @@ fn plan(
         );
     };
     let whole = whole_info(doc, w)?;
-    check_between(doc, &whole, w, i)?;
+    let mut need = Need::default();
+    let carried = check_between(doc, &whole, w, i)?;
+    for &j in &carried {
+        let Some(r) = analyse(doc, &doc.instructions[j]) else {
+            continue;
+        };
+        let cwds = working_dirs(doc, j, &r);
+        for (k, role) in r.roles.iter().enumerate() {
+            if let Role::Free { writes, touches } = role {
+                free_effects(
+                    &r.cmds[k],
+                    writes,
+                    touches,
+                    cwds[k].as_deref(),
+                    &whole,
+                    ctx,
+                    &mut need,
+                )?;
+            }
+        }
+    }
 
     let cwds = working_dirs(doc, i, run);
     let early_cmds: Vec<usize> = match &shape {
@@ -835,7 +881,6 @@ fn plan(
         Shape::Split { last } => (0..=*last).collect(),
         Shape::NewRun { build } => vec![*build],
     };
-    let mut need = Need::default();
     let mut applicability = Applicability::Safe;
     let mut labels: Vec<&'static str> = Vec::new();
     for &k in &early_cmds {
@@ -865,32 +910,7 @@ fn plan(
                 applicability = Applicability::Unsafe;
             }
             Role::Free { writes, touches } => {
-                let Some(cwd) = cwd else {
-                    if writes.is_empty() && touches.iter().all(|t| t.starts_with('/')) {
-                        continue;
-                    }
-                    return Err(format!(
-                        "`{}` runs after a `cd` the pass cannot follow",
-                        command_text(&run.cmds[k])
-                    ));
-                };
-                for t in touches {
-                    let abs = absolute(cwd, t);
-                    if relative_to(&whole.dest_abs, &abs).is_some()
-                        || relative_to(&abs, &whole.dest_abs).is_some()
-                    {
-                        return Err(format!(
-                            "`{}` in the same RUN changes {abs}, where COPY . (line {}) puts the context",
-                            command_text(&run.cmds[k]),
-                            whole.line
-                        ));
-                    }
-                }
-                for wr in writes {
-                    if let Some(rel) = relative_to(&whole.dest_abs, &absolute(cwd, wr)) {
-                        need.outputs.push(rel);
-                    }
-                }
+                free_effects(&run.cmds[k], writes, touches, cwd, &whole, ctx, &mut need)?;
             }
             _ => {}
         }
@@ -1015,11 +1035,76 @@ fn plan(
             )
         }
     };
+    // RUNs in between that read no project file move along, ahead of everything inserted.
+    let mut all: Vec<Edit> = carried
+        .iter()
+        .flat_map(|&j| edit::move_block_before(doc, &doc.instructions[j], at, ""))
+        .collect();
+    all.extend(edits);
+    let message = if carried.is_empty() {
+        message
+    } else {
+        let lines: Vec<String> = carried
+            .iter()
+            .map(|&j| doc.line(doc.instructions[j].keyword.start).to_string())
+            .collect();
+        format!(
+            "{message}; the RUN at line {} that ran in between moves along",
+            lines.join(", ")
+        )
+    };
     Ok(Plan {
         applicability,
         message,
-        edits,
+        edits: all,
     })
+}
+
+/// Checks what a command that reads no project file writes or changes: nothing it changes may lie
+/// in the directory the whole-context copy fills, and what it writes there joins the outputs.
+fn free_effects(
+    cmd: &SimpleCommand,
+    writes: &[String],
+    touches: &[String],
+    cwd: Option<&str>,
+    whole: &Whole,
+    ctx: &Ctx,
+    need: &mut Need,
+) -> Result<(), String> {
+    let Some(cwd) = cwd else {
+        if writes.is_empty() && touches.iter().all(|t| t.starts_with('/')) {
+            return Ok(());
+        }
+        return Err(format!(
+            "`{}` runs after a `cd` the pass cannot follow",
+            command_text(cmd)
+        ));
+    };
+    for t in touches {
+        let abs = absolute(cwd, t);
+        // With the working directory unknown, the copy may land anywhere (even in `/`): only system
+        // directories that the build context does not have are clearly apart from it.
+        let unknown_clash = whole.dest_abs.starts_with(CWD) && !abs.starts_with(CWD) && {
+            let top = abs.trim_start_matches('/').split('/').next().unwrap_or("");
+            !matches!(top, "var" | "tmp" | "root" | "etc" | "usr") || ctx.exists(top)
+        };
+        if unknown_clash
+            || relative_to(&whole.dest_abs, &abs).is_some()
+            || relative_to(&abs, &whole.dest_abs).is_some()
+        {
+            return Err(format!(
+                "`{}` changes {abs}, where COPY . (line {}) puts the context",
+                command_text(cmd),
+                whole.line
+            ));
+        }
+    }
+    for wr in writes {
+        if let Some(rel) = relative_to(&whole.dest_abs, &absolute(cwd, wr)) {
+            need.outputs.push(rel);
+        }
+    }
+    Ok(())
 }
 
 /// Prefixes an ecosystem's reason with nothing, but makes sure the RUN's line is named.
