@@ -99,8 +99,11 @@ Every refusal is reported with the reason and the line. The pass refuses when:
   makes the pass refuse);
 - the install writes where the context has files that `.dockerignore` does not surely exclude
   (`node_modules`, `.venv`, `vendor`): the whole-context copy would overwrite them;
-- something between the whole-context copy and the install may be needed by the install: a RUN, a
-  COPY or ADD, WORKDIR, USER, SHELL, VOLUME, or an ENV or ARG that is not known to be inert;
+- something between the whole-context copy and the install may be needed by the install: a RUN that
+  may read or change project files, a COPY or ADD, WORKDIR, USER, SHELL, VOLUME, or an ENV or ARG that
+  is not known to be inert (or that a moved RUN uses). A RUN in between that reads no project file
+  (`RUN npm install -g pnpm`, `RUN apt-get install -y gcc`) moves along, in its order, ahead of the
+  install;
 - the same RUN also runs something that may need the source (`python manage.py collectstatic`) and it
   cannot be split safely at an `&&`;
 - the install is of the project itself: `pip install .`, `pip install -e .`, a requirements file with
@@ -543,7 +546,7 @@ fn whole_info(doc: &Document, w: usize) -> Result<Whole<'_>, String> {
     let dest_abs = if expanded.starts_with('/') {
         crate::model::normalize_path(&expanded)
     } else {
-        let base = doc.workdir_before(w).unwrap_or_else(|| CWD.to_string());
+        let base = workdir(doc, w).unwrap_or_else(|| CWD.to_string());
         crate::model::normalize_path(&format!("{base}/{expanded}"))
     };
     if dest_abs == "/" {
@@ -558,6 +561,54 @@ fn whole_info(doc: &Document, w: usize) -> Result<Whole<'_>, String> {
         dest_abs,
         flags,
     })
+}
+
+/// The working directory in effect before instruction `idx`, like [`Document::workdir_before`] but
+/// with `$VAR` in a WORKDIR expanded from the ENV values in effect there. `None` when unknown.
+fn workdir(doc: &Document, idx: usize) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut stage = doc.instructions.get(idx)?.stage?;
+    let mut upto = idx;
+    loop {
+        let st = &doc.stages[stage];
+        for i in (st.instructions.start + 1..upto).rev() {
+            let inst = &doc.instructions[i];
+            if inst.kind == Kind::Workdir
+                && let Some(t) = inst.text_arg()
+            {
+                let v = expand_env(doc, i, t.value.trim())?;
+                let absolute = v.starts_with('/');
+                parts.push(v);
+                if absolute {
+                    return Some(join_workdirs(&parts));
+                }
+            }
+        }
+        match st.parent {
+            Some(p) => {
+                upto = doc.stages[p].instructions.end;
+                stage = p;
+            }
+            None if parts.is_empty() => return None,
+            None => {
+                parts.push("/".into());
+                return Some(join_workdirs(&parts));
+            }
+        }
+    }
+}
+
+/// Joins WORKDIR values collected from the last to the first.
+fn join_workdirs(parts: &[String]) -> String {
+    let mut path = String::new();
+    for p in parts.iter().rev() {
+        if p.starts_with('/') {
+            path = p.clone();
+        } else {
+            path = format!("{path}/{p}");
+        }
+    }
+    crate::model::normalize_path(&path)
 }
 
 /// Expands `$VAR` and `${VAR}` from ENV values in effect before instruction `idx`; `None` when a
@@ -790,7 +841,7 @@ fn shape(doc: &Document, run: &RunInfo) -> Result<Shape, String> {
 /// The working directory in effect at each command (absolute; `None` after a `cd` the pass cannot
 /// follow).
 fn working_dirs(doc: &Document, i: usize, run: &RunInfo) -> Vec<Option<String>> {
-    let mut cur = Some(doc.workdir_before(i).unwrap_or_else(|| CWD.to_string()));
+    let mut cur = Some(workdir(doc, i).unwrap_or_else(|| CWD.to_string()));
     let mut out = Vec::new();
     for r in &run.roles {
         out.push(cur.clone());
@@ -1226,7 +1277,7 @@ fn covered_by_earlier_copies(doc: &Document, w: usize, whole: &Whole) -> Vec<(St
         let Some(base) = (if d.starts_with('/') {
             Some(crate::model::normalize_path(d))
         } else {
-            doc.workdir_before(j)
+            workdir(doc, j)
                 .map(|wd| crate::model::normalize_path(&format!("{wd}/{d}")))
         }) else {
             continue;
