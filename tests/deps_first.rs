@@ -449,3 +449,88 @@ fn run_in_between_touching_the_copy_is_refused() {
         "`rm -rf /app/.git` changes /app/.git, where COPY . (line 3) puts the context",
     );
 }
+
+#[test]
+fn more_refusals() {
+    refused(
+        "pip_local_path_in_requirements",
+        "requirements.txt includes ./vendor/acme-client (line 2): a local path",
+    );
+    refused(
+        "npm_workspace_glob_unsupported",
+        "the workspace pattern `packages/**` is not one the pass expands",
+    );
+    refused("bundler_path_gem", "Gemfile uses `path:` (line 3)");
+    refused("arg_between", "ARG NPM_TOKEN at line 4 between COPY . (line 3)");
+}
+
+#[test]
+fn gradle_multi_project_refused() {
+    let d = dir("gradle_multi_project");
+    let text = input("gradle_multi_project");
+    let o = Opts {
+        unsafe_fixes: true,
+        ..opts(&d)
+    };
+    let out = run(&text, &o).unwrap();
+    assert_eq!(out.output, text);
+    assert!(
+        out.skipped[0]
+            .reason
+            .contains("settings.gradle includes other projects"),
+        "{:?}",
+        out.skipped
+    );
+}
+
+#[test]
+fn editable_install_on_the_command_line_is_refused() {
+    let d = dir("pip_install_dot");
+    for (text, reason) in [
+        (
+            "FROM python:3\nWORKDIR /app\nCOPY . .\nRUN pip install -e .\n",
+            "`pip install -e .` is an editable install: it needs the project source (line 4)",
+        ),
+        (
+            "FROM python:3\nWORKDIR /app\nCOPY . .\nRUN pip install --editable=.[dev]\n",
+            "`pip install -e .[dev]` is an editable install",
+        ),
+        (
+            "FROM python:3\nWORKDIR /app\nCOPY . .\nRUN poetry install --only-root\n",
+            "`poetry install --only-root` installs the project itself",
+        ),
+    ] {
+        let out = run(text, &opts(&d)).unwrap();
+        assert_eq!(out.output, text);
+        assert!(
+            out.skipped.iter().any(|s| s.reason.contains(reason)),
+            "{text}: {:?}",
+            out.skipped
+        );
+    }
+}
+
+#[test]
+fn split_keeps_run_flags_and_comment_lines() {
+    let d = dir("npm_ci_then_build");
+    let text = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN --mount=type=cache,target=/root/.npm apk add --no-cache git \\\n    # dependencies first\n    && npm ci \\\n    && npm run build\n";
+    let out = run(text, &opts(&d)).unwrap();
+    assert_eq!(
+        out.output,
+        "FROM node:20\nWORKDIR /usr/src/app\nCOPY package.json package-lock.json .npmrc ./\nRUN --mount=type=cache,target=/root/.npm apk add --no-cache git \\\n    # dependencies first\n    && npm ci\nCOPY . .\nRUN --mount=type=cache,target=/root/.npm npm run build\n"
+    );
+    // A comment line where the RUN would be cut: left alone.
+    let text = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm ci \\\n    # then build\n    && npm run build\n";
+    let out = run(text, &opts(&d)).unwrap();
+    assert_eq!(out.output, text);
+    assert!(out.skipped[0].reason.contains("a comment line sits where the RUN would be split"));
+}
+
+#[test]
+fn split_needs_and_between_install_and_rest() {
+    let d = dir("npm_ci_then_build");
+    let text = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm ci; npm run build\n";
+    let out = run(text, &opts(&d)).unwrap();
+    assert_eq!(out.output, text);
+    assert!(out.skipped[0].reason.contains("not joined to the rest by `&&`"));
+}

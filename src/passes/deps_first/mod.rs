@@ -50,7 +50,8 @@ dependency manifests first and runs the install before the whole-context copy:
 - pip (`pip install -r`, `uv pip install -r`, `uv pip sync`): the requirements files and every file
   they reference through `-r`, `-c` or `--requirement`, followed recursively.
 - Poetry: `pyproject.toml`, `poetry.lock`, `poetry.toml` and the readme pyproject names;
-  `poetry install --no-root` runs early and the original `poetry install` stays after the copy.
+  `poetry install --no-root` runs early and the original `poetry install` stays after the copy (the
+  `packages` and `include` files are not needed by `--no-root`, so they come with the full copy).
 - uv: `pyproject.toml`, `uv.lock`, `.python-version`, `uv.toml`; `uv sync --no-install-project`
   (with the original options) runs early and the original `uv sync` stays after the copy.
 - pipenv: `Pipfile` and `Pipfile.lock`.
@@ -479,7 +480,13 @@ fn check(doc: &Document, ctx: Option<&Ctx>, w: usize, i: usize, out: &mut Findin
     let anchor = run.anchor().unwrap_or(inst.keyword.start);
     match plan(doc, ctx, w, i, &run) {
         Ok(p) => out.fix(NAME, anchor, p.applicability, p.message, p.edits),
-        Err(reason) => out.skip(NAME, anchor, reason.replace(CWD, "the working directory")),
+        Err(reason) => {
+            let mut reason = reason.replace(CWD, "the working directory");
+            if !reason.contains("line ") {
+                reason = format!("{reason} (RUN at line {})", doc.line(inst.keyword.start));
+            }
+            out.skip(NAME, anchor, reason);
+        }
     }
 }
 
