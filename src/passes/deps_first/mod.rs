@@ -92,7 +92,11 @@ COPY . .
 ```
 
 ## When it refuses
-Every refusal is reported with the reason and the line. The pass refuses when:
+Whenever the build context does not prove the rewrite safe: a manifest is missing, may be excluded by
+`.dockerignore` or references local files; something between the copy and the install may be needed
+by it; or the install is of the project itself. Every refusal is reported with the reason and the line.
+
+In detail, the pass refuses when:
 - the build context is unknown (standard input without `--context`), a manifest the install needs is
   missing from it, is a symlink, lies outside the copied directory, or needs quoting;
 - `.dockerignore` might exclude a manifest. Until the shared matcher lands, any non-negated line that
@@ -1003,7 +1007,7 @@ fn plan(
     let dirs: Vec<String> = need
         .dirs
         .iter()
-        .filter(|d| !covered.iter().any(|(src, _)| src == *d))
+        .filter(|d| !covered.iter().any(|(src, dir)| src == *d && dir == *d))
         .cloned()
         .collect();
     for p in files.iter().chain(&dirs) {
