@@ -461,7 +461,10 @@ fn more_refusals() {
         "the workspace pattern `packages/**` is not one the pass expands",
     );
     refused("bundler_path_gem", "Gemfile uses `path:` (line 3)");
-    refused("arg_between", "ARG NPM_TOKEN at line 4 between COPY . (line 3)");
+    refused(
+        "arg_between",
+        "ARG NPM_TOKEN at line 4 between COPY . (line 3)",
+    );
 }
 
 #[test]
@@ -523,7 +526,11 @@ fn split_keeps_run_flags_and_comment_lines() {
     let text = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm ci \\\n    # then build\n    && npm run build\n";
     let out = run(text, &opts(&d)).unwrap();
     assert_eq!(out.output, text);
-    assert!(out.skipped[0].reason.contains("a comment line sits where the RUN would be split"));
+    assert!(
+        out.skipped[0]
+            .reason
+            .contains("a comment line sits where the RUN would be split")
+    );
 }
 
 #[test]
@@ -532,5 +539,9 @@ fn split_needs_and_between_install_and_rest() {
     let text = "FROM node:20\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm ci; npm run build\n";
     let out = run(text, &opts(&d)).unwrap();
     assert_eq!(out.output, text);
-    assert!(out.skipped[0].reason.contains("not joined to the rest by `&&`"));
+    assert!(
+        out.skipped[0]
+            .reason
+            .contains("not joined to the rest by `&&`")
+    );
 }

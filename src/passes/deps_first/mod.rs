@@ -1288,8 +1288,7 @@ fn covered_by_earlier_copies(doc: &Document, w: usize, whole: &Whole) -> Vec<(St
         let Some(base) = (if d.starts_with('/') {
             Some(crate::model::normalize_path(d))
         } else {
-            workdir(doc, j)
-                .map(|wd| crate::model::normalize_path(&format!("{wd}/{d}")))
+            workdir(doc, j).map(|wd| crate::model::normalize_path(&format!("{wd}/{d}")))
         }) else {
             continue;
         };
