@@ -545,3 +545,15 @@ fn split_needs_and_between_install_and_rest() {
             .contains("not joined to the rest by `&&`")
     );
 }
+
+#[test]
+fn wrong_context_is_detected() {
+    // The Dockerfile copies a file the directory does not have: it is not the real build context.
+    let d = dir("npm_ci_then_build");
+    let text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCOPY deploy/nginx.conf /etc/nginx/nginx.conf\n";
+    let out = run(text, &opts(&d)).unwrap();
+    assert_eq!(out.output, text);
+    assert!(out.skipped[0].reason.contains(
+        "COPY at line 5 copies deploy/nginx.conf, which is not in the build context: the context is probably another directory"
+    ));
+}

@@ -97,6 +97,8 @@ Whenever the build context does not prove the rewrite safe: a manifest is missin
 by it; or the install is of the project itself. Every refusal is reported with the reason and the line.
 
 In detail, the pass refuses when:
+- the directory taken as the build context is probably not the real one: a COPY or ADD in the file
+  names a path whose top-level entry is not there (pass `--context DIR`);
 - the build context is unknown (standard input without `--context`), a manifest the install needs is
   missing from it, is a symlink, lies outside the copied directory, or needs quoting;
 - `.dockerignore` might exclude a manifest. Until the shared matcher lands, any non-negated line that
@@ -139,6 +141,7 @@ impl Pass for DepsFirst {
 
     fn run(&self, doc: &Document, cx: &PassContext, out: &mut Findings) {
         let ctx = Ctx::new(cx);
+        let mismatch = ctx.as_ref().and_then(|c| context_mismatch(doc, c));
         for stage in 0..doc.stages.len() {
             let mut whole: Option<usize> = None;
             let body: Vec<usize> = doc.stage_body(stage).map(|(i, _)| i).collect();
@@ -154,7 +157,7 @@ impl Pass for DepsFirst {
                     continue;
                 }
                 let Some(w) = whole else { continue };
-                check(doc, ctx.as_ref(), w, i, out);
+                check(doc, ctx.as_ref(), mismatch.as_deref(), w, i, out);
             }
         }
     }
@@ -373,6 +376,44 @@ fn is_context_root(src: &str) -> bool {
     s == "."
 }
 
+/// A sign that the directory taken as the build context is not the real one: a COPY or ADD of the file
+/// names a plain path whose top-level entry is not there (the build would fail on it). Then nothing the pass reads from
+/// that directory can be trusted.
+fn context_mismatch(doc: &Document, ctx: &Ctx) -> Option<String> {
+    for inst in &doc.instructions {
+        if !matches!(inst.kind, Kind::Copy | Kind::Add) || inst.flag("from").is_some() {
+            continue;
+        }
+        let Detail::Copy { sources, .. } = &inst.detail else {
+            continue;
+        };
+        for src in sources {
+            let CopySource::Path(p) = src else { continue };
+            let v = p.value.trim();
+            if v.is_empty()
+                || v.contains(['$', '*', '?', '[', '\\'])
+                || v.contains("://")
+                || v.starts_with("git@")
+            {
+                continue;
+            }
+            // The top-level entry is what tells a wrong directory apart; a deeper path that is
+            // missing would fail the build whatever the pass does.
+            let top = join("", v.trim_start_matches('/'))
+                .map(|rel| rel.split('/').next().unwrap_or("").to_string());
+            let exists = top.is_some_and(|t| t.is_empty() || ctx.exists(&t));
+            if !exists {
+                return Some(format!(
+                    "{} at line {} copies {v}, which is not in the build context: the context is probably another directory (pass --context DIR)",
+                    inst.kind.as_str(),
+                    doc.line(inst.keyword.start)
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// The commands of a RUN with what each one is.
 struct RunInfo {
     cmds: Vec<SimpleCommand>,
@@ -467,7 +508,14 @@ fn already_split(doc: &Document, w: usize, groups: &[&str]) -> bool {
     })
 }
 
-fn check(doc: &Document, ctx: Option<&Ctx>, w: usize, i: usize, out: &mut Findings) {
+fn check(
+    doc: &Document,
+    ctx: Option<&Ctx>,
+    mismatch: Option<&str>,
+    w: usize,
+    i: usize,
+    out: &mut Findings,
+) {
     let inst = &doc.instructions[i];
     // Only RUNs that install dependencies (or the project itself) are candidates.
     let Some(run) = analyse(doc, inst) else {
@@ -482,7 +530,11 @@ fn check(doc: &Document, ctx: Option<&Ctx>, w: usize, i: usize, out: &mut Findin
         return;
     }
     let anchor = run.anchor().unwrap_or(inst.keyword.start);
-    match plan(doc, ctx, w, i, &run) {
+    let planned = match mismatch {
+        Some(m) => Err(m.to_string()),
+        None => plan(doc, ctx, w, i, &run),
+    };
+    match planned {
         Ok(p) => out.fix(NAME, anchor, p.applicability, p.message, p.edits),
         Err(reason) => {
             let mut reason = reason.replace(CWD, "the working directory");
