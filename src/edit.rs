@@ -116,3 +116,113 @@ pub fn replace_instruction(doc: &Document, inst: &Instruction, new_text: &str) -
 pub fn replace_spanned(s: &Spanned, text: &str) -> Edit {
     Edit::replace(s.range.clone(), text)
 }
+
+/// The start of the comment lines directly above `inst` (no blank line between), or its line start.
+/// New instructions inserted there stay clear of the comments that belong to `inst`.
+pub fn comment_block_start(doc: &Document, inst: &Instruction) -> usize {
+    let floor = doc
+        .instructions
+        .iter()
+        .map(|i| i.extent.end)
+        .filter(|&e| e <= inst.line_start)
+        .max()
+        .unwrap_or(0);
+    let mut start = inst.line_start;
+    while start > floor {
+        let prev = crate::text::line_start(&doc.text, start - 1);
+        if prev < floor || !doc.text[prev..start].trim_start().starts_with('#') {
+            break;
+        }
+        start = prev;
+    }
+    start
+}
+
+/// New instruction lines as text: each indented like `like` and ended with the file's line terminator.
+pub fn lines_text(doc: &Document, like: &Instruction, lines: &str) -> String {
+    let indent = indentation(doc, like);
+    let mut out = String::new();
+    for line in lines.lines() {
+        if !line.is_empty() {
+            out.push_str(indent);
+        }
+        out.push_str(line);
+        out.push_str(doc.eol);
+    }
+    out
+}
+
+/// A copy of `inst` (indentation through its end) with `edits` (ranges inside it) applied, ended with
+/// the file's line terminator: the text of a new instruction made from an existing one.
+pub fn instruction_copy(doc: &Document, inst: &Instruction, edits: &[Edit]) -> String {
+    let range = inst.full_range();
+    let mut sorted: Vec<&Edit> = edits
+        .iter()
+        .filter(|e| range.start <= e.range.start && e.range.end <= range.end)
+        .collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::new();
+    let mut cursor = range.start;
+    for e in sorted {
+        if e.range.start < cursor {
+            continue;
+        }
+        out.push_str(&doc.text[cursor..e.range.start]);
+        out.push_str(&e.text);
+        cursor = e.range.end;
+    }
+    out.push_str(&doc.text[cursor..range.end]);
+    if !out.ends_with('\n') {
+        out.push_str(doc.eol);
+    }
+    out
+}
+
+/// The text of `inst` from its line start to `end` (an offset inside it), ended with the file's line
+/// terminator: the first commands of a RUN as an instruction of their own.
+pub fn instruction_prefix(doc: &Document, inst: &Instruction, end: usize) -> String {
+    let end = end.clamp(inst.line_start, inst.extent.end);
+    let mut out = doc.text[inst.line_start..end].trim_end().to_string();
+    out.push_str(doc.eol);
+    out
+}
+
+/// Moves `inst`, with the comment lines directly above it, to the line start `at` (before it), and
+/// places `middle` (whole lines) between those comments and the instruction. When the instruction was
+/// set off by a blank line above, the moved block is followed by one; when it was set off both above
+/// and below, the blank lines above it leave with it so no double gap remains.
+pub fn move_block_before(doc: &Document, inst: &Instruction, at: usize, middle: &str) -> Vec<Edit> {
+    let text = &doc.text;
+    let block = comment_block_start(doc, inst);
+    let end = inst.extent.end;
+    let is_blank = |s: usize| {
+        let e = crate::text::line_end_inclusive(text, s);
+        text[s..e].trim().is_empty()
+    };
+    let mut blank_start = block;
+    while blank_start > 0 {
+        let prev = crate::text::line_start(text, blank_start - 1);
+        if !is_blank(prev) {
+            break;
+        }
+        blank_start = prev;
+    }
+    let blank_before = blank_start < block && blank_start > at;
+    let blank_after = end >= text.len() || is_blank(end);
+    let delete_start = if blank_before && blank_after {
+        blank_start
+    } else {
+        block
+    };
+    let mut moved = String::new();
+    moved.push_str(&text[block..inst.line_start]);
+    moved.push_str(middle);
+    moved.push_str(&text[inst.line_start..end]);
+    if !moved.ends_with('\n') {
+        moved.push_str(doc.eol);
+    }
+    if blank_before {
+        moved.push_str(doc.eol);
+    }
+    vec![Edit::insert(at, moved), Edit::delete(delete_start..end)]
+}

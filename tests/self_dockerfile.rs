@@ -22,6 +22,9 @@ fn dockopt_has_nothing_to_fix_in_its_own_dockerfile() {
         );
     }
     let text = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
-    assert_eq!(text.matches("\nFROM ").count() + usize::from(text.starts_with("FROM ")), 2);
+    assert_eq!(
+        text.matches("\nFROM ").count() + usize::from(text.starts_with("FROM ")),
+        2
+    );
     assert!(text.contains("\nUSER dockopt\n"));
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::fix::Findings;
 use crate::model::Document;
 
+pub mod deps_first;
 pub mod dockerignore;
 pub mod pip_no_cache;
 pub mod slim_base;
@@ -53,6 +54,7 @@ pub trait Pass: Sync + Send {
 /// Every pass, in the order the engine runs them. Structural passes come first so that their fixes
 /// win conflicts; the engine re-runs everything on the result until nothing changes.
 pub static ALL: &[&dyn Pass] = &[
+    &deps_first::DepsFirst,
     &slim_base::SlimBase,
     &pip_no_cache::PipNoCache,
     // Only produces a side file, so it goes last.

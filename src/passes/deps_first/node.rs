@@ -1,0 +1,444 @@
+//! npm, yarn, pnpm and bun: installs from `package.json` and its lockfile.
+
+use serde_json::Value;
+
+use crate::recognize::basename;
+use crate::shell::Word;
+
+use super::classify::{Args, DATA};
+use super::context::{Ctx, Entry};
+use super::{Early, Eco, Install, Need, Role, blank, join};
+
+fn free() -> Role {
+    Role::Free {
+        writes: vec![],
+        touches: vec![],
+    }
+}
+
+fn install(eco: Eco) -> Role {
+    Role::Install(Install {
+        eco,
+        named: vec![],
+        early: Early::AsIs,
+        writes: vec![],
+    })
+}
+
+fn changes_dir() -> Role {
+    Role::Source(Some("it changes the project directory".into()))
+}
+
+const NPM_VALUE: &[&str] = &[
+    "--omit",
+    "--include",
+    "--registry",
+    "--cache",
+    "--loglevel",
+    "--userconfig",
+    "--install-strategy",
+    "-w",
+    "--workspace",
+    "--location",
+    "--tag",
+    "--before",
+    "--prefix",
+    "-C",
+    "--fetch-retries",
+    "--fetch-timeout",
+    "--fetch-retry-mintimeout",
+    "--fetch-retry-maxtimeout",
+    "--only",
+    "--also",
+    "--maxsockets",
+];
+
+pub fn recognise(words: &[Word]) -> Option<Role> {
+    let name = basename(&words[0].value);
+    let args = &words[1..];
+    match name {
+        "npm" => Some(npm(args)),
+        "yarn" | "yarnpkg" => Some(yarn(args)),
+        "pnpm" => Some(pnpm(args)),
+        "bun" => Some(bun(args)),
+        "npx" | "pnpx" => Some(Role::Source(None)),
+        _ => None,
+    }
+}
+
+fn is_global(a: &Args) -> bool {
+    a.has(&["-g", "--global"]) || a.values(&["--location"]).iter().any(|l| l == "global")
+}
+
+fn npm(args: &[Word]) -> Role {
+    if args.iter().any(|w| w.dynamic) {
+        return Role::Source(None);
+    }
+    let a = Args::parse(args, NPM_VALUE);
+    if a.has(&["-v", "--version"]) && a.pos.is_empty() {
+        return free();
+    }
+    let Some(sub) = a.pos.first() else {
+        return Role::Source(None);
+    };
+    let pkgs = &a.pos[1..];
+    match sub.value.as_str() {
+        "ci" | "clean-install" | "install-clean" | "ic" | "install" | "i" | "in" | "isntall"
+        | "add" => {
+            if is_global(&a) {
+                return if pkgs.iter().any(|p| is_local_spec(&p.value)) {
+                    Role::Local {
+                        eco: Eco::Npm,
+                        reason: "`npm install -g` of a local path".into(),
+                    }
+                } else {
+                    free()
+                };
+            }
+            if a.has(&["--prefix", "-C", "-w", "--workspace", "--workspaces", "-ws"]) {
+                return changes_dir();
+            }
+            if let Some(p) = pkgs.first() {
+                if is_local_spec(&p.value) {
+                    return Role::Local {
+                        eco: Eco::Npm,
+                        reason: format!("`npm install {}` installs a local path", p.value),
+                    };
+                }
+                return Role::Source(Some(
+                    "`npm install PACKAGE` changes package.json and the lockfile".into(),
+                ));
+            }
+            install(Eco::Npm)
+        }
+        "cache" | "get" | "whoami" | "ping" | "doctor" => free(),
+        "config" | "set" => {
+            if a.values(&["--location"]).iter().any(|l| l == "project") {
+                Role::Source(Some("it writes the project's .npmrc".into()))
+            } else {
+                free()
+            }
+        }
+        _ => Role::Source(None),
+    }
+}
+
+fn yarn(args: &[Word]) -> Role {
+    if args.iter().any(|w| w.dynamic) {
+        return Role::Source(None);
+    }
+    let a = Args::parse(
+        args,
+        &[
+            "--cwd",
+            "--network-timeout",
+            "--cache-folder",
+            "--modules-folder",
+            "--registry",
+            "--mutex",
+        ],
+    );
+    if a.has(&["-v", "--version"]) && a.pos.is_empty() {
+        return free();
+    }
+    if a.has(&["--cwd", "--modules-folder"]) {
+        return changes_dir();
+    }
+    let sub = a.pos.first().map(|w| w.value.as_str());
+    match sub {
+        None | Some("install") => {
+            if a.pos.len() > 1 {
+                return Role::Source(None);
+            }
+            install(Eco::Yarn)
+        }
+        Some("global") => free(),
+        Some("cache") => free(),
+        Some("config") => {
+            if a.has(&["-g", "--global", "-H", "--home"]) {
+                free()
+            } else {
+                Role::Source(Some("yarn config may write the project's .yarnrc".into()))
+            }
+        }
+        _ => Role::Source(None),
+    }
+}
+
+fn pnpm(args: &[Word]) -> Role {
+    if args.iter().any(|w| w.dynamic) {
+        return Role::Source(None);
+    }
+    let a = Args::parse(
+        args,
+        &[
+            "-C",
+            "--dir",
+            "--filter",
+            "-F",
+            "--store-dir",
+            "--virtual-store-dir",
+            "--reporter",
+            "--registry",
+            "--network-concurrency",
+            "--child-concurrency",
+            "--modules-dir",
+        ],
+    );
+    if a.has(&["-v", "--version"]) && a.pos.is_empty() {
+        return free();
+    }
+    if a.has(&["-C", "--dir", "--filter", "-F", "--modules-dir"]) {
+        return changes_dir();
+    }
+    let Some(sub) = a.pos.first() else {
+        return Role::Source(None);
+    };
+    match sub.value.as_str() {
+        "install" | "i" => {
+            if a.pos.len() > 1 {
+                return Role::Source(None);
+            }
+            install(Eco::Pnpm)
+        }
+        "fetch" => install(Eco::Pnpm),
+        "add" if is_global(&a) => free(),
+        "store" | "setup" | "env" => free(),
+        "config" if is_global(&a) => free(),
+        _ => Role::Source(None),
+    }
+}
+
+fn bun(args: &[Word]) -> Role {
+    let a = Args::parse(args, &["--cwd", "--registry", "--cache-dir"]);
+    if a.has(&["--cwd"]) {
+        return changes_dir();
+    }
+    let Some(sub) = a.pos.first() else {
+        return Role::Source(None);
+    };
+    match sub.value.as_str() {
+        "install" | "i" if a.pos.len() == 1 => install(Eco::Bun),
+        "add" if is_global(&a) => free(),
+        "upgrade" => free(),
+        _ => Role::Source(None),
+    }
+}
+
+/// A dependency spec that points at local files.
+fn is_local_spec(s: &str) -> bool {
+    let s = s.trim();
+    ["file:", "link:", "portal:", "./", "../", "/", "~/"]
+        .iter()
+        .any(|p| s.starts_with(p))
+        || s == "."
+}
+
+fn parse_json(rel: &str, text: &str) -> Result<Value, String> {
+    if blank(text) {
+        return Ok(Value::Object(Default::default()));
+    }
+    let v: Value = serde_json::from_str(text).map_err(|_| format!("{rel} is not valid JSON"))?;
+    if !v.is_object() {
+        return Err(format!("{rel} is not a JSON object"));
+    }
+    Ok(v)
+}
+
+/// Lifecycle scripts a package manager runs on a plain install of the project.
+const LIFECYCLE: &[&str] = &[
+    "preinstall",
+    "install",
+    "postinstall",
+    "preprepare",
+    "prepare",
+    "postprepare",
+    "prepublish",
+    "dependencies",
+];
+
+/// Checks one package.json (the root or a workspace's): lifecycle scripts and local dependencies.
+fn check_package(
+    rel: &str,
+    dir: &str,
+    v: &Value,
+    ctx: &Ctx,
+    need: &mut Need,
+) -> Result<(), String> {
+    if let Some(scripts) = v.get("scripts").and_then(Value::as_object) {
+        for name in LIFECYCLE {
+            let Some(cmd) = scripts.get(*name).and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(dirs) = DATA.safe_lifecycle_scripts.get(cmd.trim()) else {
+                return Err(format!(
+                    "{rel} has a {name} script (`{cmd}`) that may read project files"
+                ));
+            };
+            for d in dirs {
+                let p = join(dir, d).unwrap_or_default();
+                match ctx.entry(&p) {
+                    Entry::Dir => need.dirs.push(p),
+                    Entry::Symlink => return Err(format!("{p} is a symlink")),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let gyp = join(dir, "binding.gyp").unwrap_or_default();
+    if ctx.exists(&gyp) {
+        return Err(format!(
+            "{gyp} exists: the install compiles the package's native source"
+        ));
+    }
+    for key in [
+        "dependencies",
+        "devDependencies",
+        "optionalDependencies",
+        "peerDependencies",
+        "overrides",
+        "resolutions",
+    ] {
+        for (name, spec) in v.get(key).and_then(Value::as_object).into_iter().flatten() {
+            let Some(spec) = spec.as_str() else { continue };
+            if is_local_spec(spec) {
+                return Err(format!(
+                    "{rel} takes {name} from the local path {spec}: the install needs it"
+                ));
+            }
+            if let Some((_, patch)) = spec
+                .split_once("patch:")
+                .and_then(|(_, p)| p.split_once('#'))
+            {
+                let p = patch.trim_start_matches("./");
+                if !(p.starts_with(".yarn/") || p.starts_with("patches/")) {
+                    return Err(format!(
+                        "{rel} patches {name} with {patch}, a file the pass does not copy"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Workspace directories (context-relative) of a package.
+fn workspaces(dir: &str, v: &Value, ctx: &Ctx, eco: Eco) -> Result<Vec<String>, String> {
+    let mut patterns: Vec<String> = Vec::new();
+    let ws = v.get("workspaces");
+    let list = ws
+        .and_then(Value::as_array)
+        .or_else(|| ws.and_then(|w| w.get("packages")).and_then(Value::as_array));
+    if ws.is_some() && list.is_none() {
+        return Err("package.json has workspaces in a form the pass does not read".into());
+    }
+    for p in list.into_iter().flatten() {
+        patterns.push(
+            p.as_str()
+                .ok_or("package.json lists a workspace that is not a string")?
+                .to_string(),
+        );
+    }
+    if eco == Eco::Pnpm {
+        let f = join(dir, "pnpm-workspace.yaml").unwrap_or_default();
+        if ctx.exists(&f) {
+            let text = ctx.read(&f)?;
+            if !blank(&text) {
+                let y: serde_yaml_ng::Value =
+                    serde_yaml_ng::from_str(&text).map_err(|_| format!("{f} is not valid YAML"))?;
+                for p in y
+                    .get("packages")
+                    .and_then(|p| p.as_sequence())
+                    .into_iter()
+                    .flatten()
+                {
+                    patterns.push(
+                        p.as_str()
+                            .ok_or(format!("{f} lists a non-string package"))?
+                            .to_string(),
+                    );
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for raw in patterns {
+        let p = raw.trim().trim_start_matches("./").trim_end_matches('/');
+        if p.starts_with('!') {
+            return Err(format!(
+                "the workspace pattern `{raw}` excludes packages; left alone"
+            ));
+        }
+        let wild = |s: &str| s.contains(['*', '?', '[', '{']);
+        if !wild(p) {
+            out.push(join(dir, p).ok_or(format!("the workspace {raw} is outside the context"))?);
+        } else if let Some(prefix) = p
+            .strip_suffix("/*")
+            .or(if p == "*" { Some("") } else { None })
+            && !wild(prefix)
+        {
+            let base =
+                join(dir, prefix).ok_or(format!("the workspace {raw} is outside the context"))?;
+            for sub in ctx.subdirs(&base) {
+                if sub == "node_modules" || sub.starts_with('.') {
+                    continue;
+                }
+                out.push(join(&base, &sub).unwrap_or_default());
+            }
+        } else {
+            return Err(format!(
+                "the workspace pattern `{raw}` is not one the pass expands (`dir/*` or a directory)"
+            ));
+        }
+    }
+    if out.len() > 200 {
+        return Err("more than 200 workspaces".into());
+    }
+    Ok(out)
+}
+
+pub fn needs(eco: Eco, dir: &str, ctx: &Ctx) -> Result<Need, String> {
+    let mut need = Need::default();
+    let pkg = join(dir, "package.json").unwrap_or_default();
+    let v = parse_json(&pkg, &ctx.read(&pkg)?)?;
+    check_package(&pkg, dir, &v, ctx, &mut need)?;
+    need.files.push(pkg);
+    let locks: &[&str] = match eco {
+        Eco::Npm => &["package-lock.json", "npm-shrinkwrap.json"],
+        Eco::Yarn => &["yarn.lock"],
+        Eco::Pnpm => &["pnpm-lock.yaml"],
+        _ => &["bun.lockb", "bun.lock"],
+    };
+    for l in locks {
+        need.optional(ctx, join(dir, l).unwrap_or_default())?;
+    }
+    need.extras(eco, dir, ctx)?;
+    let rc = join(dir, ".yarnrc.yml").unwrap_or_default();
+    if eco == Eco::Yarn && ctx.entry(&rc) == Entry::File {
+        for line in ctx.read(&rc)?.lines() {
+            let l = line.trim().trim_start_matches("- ");
+            for key in ["yarnPath:", "path:"] {
+                if let Some(p) = l.strip_prefix(key) {
+                    let p = p.trim().trim_matches(|c| c == '"' || c == '\'');
+                    if !p.trim_start_matches("./").starts_with(".yarn/") {
+                        return Err(format!("{rc} points to {p}, a file the pass does not copy"));
+                    }
+                }
+            }
+        }
+    }
+    for ws in workspaces(dir, &v, ctx, eco)? {
+        let wp = join(&ws, "package.json").unwrap_or_default();
+        match ctx.entry(&wp) {
+            Entry::File => {}
+            Entry::Symlink => return Err(format!("{wp} is a symlink")),
+            _ => continue,
+        }
+        let wv = parse_json(&wp, &ctx.read(&wp)?)?;
+        check_package(&wp, &ws, &wv, ctx, &mut need)?;
+        need.files.push(wp);
+        need.outputs
+            .push(join(&ws, "node_modules").unwrap_or_default());
+    }
+    Ok(need)
+}
