@@ -659,7 +659,27 @@ fn process_file(path: &Path, args: &FixArgs, finder: &Finder) -> FileResult {
         cache_mounts: eff.cache_mounts,
         config: eff.config,
     };
-    match guarded(|| engine::run(&bytes, &eff.passes, &cx)) {
+    let user_images = eff
+        .config
+        .map(|c| c.base_images.as_slice())
+        .unwrap_or_default();
+    let run = guarded(|| {
+        crate::images::with_user_images(user_images, || engine::run(&bytes, &eff.passes, &cx))
+    });
+    let run = match run {
+        Ok(Err(e)) => {
+            let cfg_path = eff
+                .config
+                .map(|c| c.path.display().to_string())
+                .unwrap_or_default();
+            result.error = Some(error_from("config", format!("{cfg_path}: {e}")));
+            result.input = bytes;
+            return result;
+        }
+        Ok(Ok(r)) => Ok(r),
+        Err(e) => Err(e),
+    };
+    match run {
         Ok(Ok(outcome)) => result.outcome = Some(outcome),
         Ok(Err(e)) => {
             let (kind, line, col, message) = e.parts();
@@ -734,8 +754,15 @@ fn fix_stdin(args: &FixArgs, finder: &Finder, style: &Style) -> i32 {
         cache_mounts: eff.cache_mounts,
         config: eff.config,
     };
-    let result = guarded(|| engine::run(&bytes, &eff.passes, &cx))
-        .and_then(|r| r.map_err(|e| e.to_string()));
+    let user_images = eff
+        .config
+        .map(|c| c.base_images.as_slice())
+        .unwrap_or_default();
+    let result = guarded(|| {
+        crate::images::with_user_images(user_images, || engine::run(&bytes, &eff.passes, &cx))
+    })
+    .and_then(|r| r.map_err(|e| format!("1:1: error: {e}")))
+    .and_then(|r| r.map_err(|e| e.to_string()));
     match result {
         Ok(outcome) => {
             let _ = std::io::stdout().write_all(outcome.output.as_bytes());

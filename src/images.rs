@@ -223,8 +223,53 @@ struct Image {
 }
 
 struct Compiled {
+    placeholders: BTreeMap<String, String>,
     leave_alone: Vec<String>,
     images: Vec<Image>,
+}
+
+thread_local! {
+    /// Extra image entries from the `.dockopt.yaml` of the file being processed on this thread.
+    static USER: std::cell::RefCell<Option<std::rc::Rc<Compiled>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with extra base-image entries (from `.dockopt.yaml`, in the schema of `images:` in
+/// transforms/base-images.yaml) consulted before the built-in table. An entry for an image the table
+/// also has replaces the table's entry. The placeholders are the built-in table's.
+pub fn with_user_images<T>(
+    entries: &[serde_yaml_ng::Value],
+    f: impl FnOnce() -> T,
+) -> Result<T, String> {
+    if entries.is_empty() {
+        return Ok(f());
+    }
+    let mut doc = serde_yaml_ng::Mapping::new();
+    doc.insert(
+        "placeholders".into(),
+        serde_yaml_ng::to_value(&TABLE.placeholders).map_err(|e| e.to_string())?,
+    );
+    doc.insert("leave_alone".into(), serde_yaml_ng::Value::Sequence(vec![]));
+    doc.insert(
+        "images".into(),
+        serde_yaml_ng::Value::Sequence(entries.to_vec()),
+    );
+    let text = serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())?;
+    let compiled = compile(&text).map_err(|e| format!("base_images: {e}"))?;
+    USER.with(|u| *u.borrow_mut() = Some(std::rc::Rc::new(compiled)));
+    let out = f();
+    USER.with(|u| *u.borrow_mut() = None);
+    Ok(out)
+}
+
+/// Looks an image up in the user's entries, then in the built-in table.
+fn with_image<R>(name: &str, f: impl FnOnce(&Image) -> R) -> Option<R> {
+    let user = USER.with(|u| u.borrow().clone());
+    if let Some(u) = user
+        && let Some(img) = u.images.iter().find(|i| i.entry.image == name)
+    {
+        return Some(f(img));
+    }
+    TABLE.images.iter().find(|i| i.entry.image == name).map(f)
 }
 
 /// The embedded table text.
@@ -307,6 +352,7 @@ fn compile(yaml: &str) -> Result<Compiled, String> {
         images.push(Image { entry, rules });
     }
     Ok(Compiled {
+        placeholders: table.placeholders,
         leave_alone: table.leave_alone,
         images,
     })
@@ -320,7 +366,7 @@ pub fn is_leave_alone_tag(tag: &str) -> bool {
 
 /// Whether the repository of a reference is in the table (`python`, `docker.io/library/node`).
 pub fn is_known_image(image_ref: &str) -> bool {
-    parse_ref(image_ref).is_some_and(|r| TABLE.images.iter().any(|i| i.entry.image == r.name))
+    parse_ref(image_ref).is_some_and(|r| with_image(r.name, |_| ()).is_some())
 }
 
 /// The slim variant of a full image reference, or `None` (unknown image, no slim variant, or a tag
@@ -350,7 +396,10 @@ pub fn map_tag(r: &ImageRef<'_>, tag: &str, v: Variant) -> Option<SlimMapping> {
     if is_leave_alone_tag(tag) {
         return None;
     }
-    let img = TABLE.images.iter().find(|i| i.entry.image == r.name)?;
+    with_image(r.name, |img| map_in(img, r, tag, v)).flatten()
+}
+
+fn map_in(img: &Image, r: &ImageRef<'_>, tag: &str, v: Variant) -> Option<SlimMapping> {
     let rule = img.rules.iter().find(|rule| rule.pattern.is_match(tag))?;
     let caps = rule.pattern.captures(tag)?;
     let tpl = match v {
@@ -429,12 +478,13 @@ pub fn libc_of(image_ref: &str) -> Option<Libc> {
     if r.name == "alpine" || tag.split(['-', '.', '_']).any(|w| w.starts_with("alpine")) {
         return Some(Libc::Musl);
     }
-    let img = TABLE.images.iter().find(|i| i.entry.image == r.name)?;
-    if img.entry.libc == "musl" {
-        Some(Libc::Musl)
-    } else {
-        Some(Libc::Glibc)
-    }
+    with_image(r.name, |img| {
+        if img.entry.libc == "musl" {
+            Libc::Musl
+        } else {
+            Libc::Glibc
+        }
+    })
 }
 
 /// `1020` -> `~1.0 GB`, `130` -> `~130 MB`.
