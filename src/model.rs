@@ -252,6 +252,14 @@ pub struct ParseError {
 
 impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
+        // Heredocs after a command (`RUN cat <<EOF > f`) must be repaired even when the crate parses
+        // the file: it would read their bodies as instructions.
+        if text.contains("<<")
+            && let Some((masked, repairs)) = repair::repair(text)
+        {
+            let parsed = pd::parse(&masked).map_err(|e| to_parse_error(text, &e))?;
+            return Ok(Document::build(text, &parsed, &repairs));
+        }
         match pd::parse(text) {
             Ok(parsed) => Ok(Document::build(text, &parsed, &[])),
             Err(e) => {
@@ -485,6 +493,10 @@ fn to_parse_error(text: &str, e: &pd::Error) -> ParseError {
             }
         }
         "expected CMD or NONE" => "HEALTHCHECK must be followed by CMD or NONE".to_string(),
+        "unknown instruction ''" => {
+            "an instruction is missing here (ONBUILD must be followed by an instruction)"
+                .to_string()
+        }
         _ => raw,
     };
     ParseError { line, col, message }

@@ -36,17 +36,18 @@ pub fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
     let mut repairs = Vec::new();
     for _ in 0..256 {
         let s = std::str::from_utf8(&masked).ok()?.to_string();
+        // Heredocs the crate did not read come first, even when the file parses: their bodies would
+        // otherwise be read as instructions (and could be edited).
+        if s.contains("<<") && repair_heredocs(&s, &mut masked, &mut repairs) {
+            continue;
+        }
         let result = pd::parse(&s).map(|_| ());
         let err = match result {
             Ok(()) if repairs.is_empty() => return None,
             Ok(()) => return Some((s, repairs)),
             Err(e) => e,
         };
-        let before = repairs.len();
-        if !(repair_empty_exec(&s, &err, &mut masked, &mut repairs)
-            || repair_heredocs(&s, &mut masked, &mut repairs))
-            || repairs.len() == before
-        {
+        if !repair_empty_exec(&s, &err, &mut masked, &mut repairs) {
             return None;
         }
     }
@@ -107,30 +108,45 @@ fn repair_empty_exec(
 
 /// Heredocs the crate did not read: mask their bodies and terminator lines with spaces.
 fn repair_heredocs(text: &str, masked: &mut [u8], repairs: &mut Vec<Repair>) -> bool {
-    // The last instruction parsed before the error.
+    // The first RUN, in file order, whose shell text still holds a heredoc operator the crate did
+    // not read (it reads only a leading `<<EOF`, and puts the text after that delimiter in the span).
     let Ok(iter) = pd::parse_iter(text) else {
         return false;
     };
-    let mut last_run: Option<(usize, Range<usize>, usize)> = None;
+    let mut target: Option<(usize, Range<usize>, usize)> = None;
     for item in iter {
-        match item {
-            Ok(pd::Instruction::Run(r)) => {
-                let pd::Command::Shell(sh) = &r.arguments else {
-                    last_run = None;
-                    continue;
-                };
-                // Where the lines after the instruction start: after its last heredoc or its text.
-                let after = match r.here_docs.last() {
-                    Some(h) => text::line_end_inclusive(text, h.span.end),
-                    None => text::line_end_inclusive(text, sh.span.end.max(r.run.span.end)),
-                };
-                last_run = Some((r.run.span.start, sh.span.clone(), after));
+        let Ok(pd::Instruction::Run(r)) = item else {
+            if item.is_err() {
+                break;
             }
-            Ok(_) => last_run = None,
-            Err(_) => break,
+            continue;
+        };
+        let pd::Command::Shell(sh) = &r.arguments else {
+            continue;
+        };
+        let done = repairs
+            .iter()
+            .any(|x| matches!(x, Repair::HereDocs { keyword, .. } if *keyword == r.run.span.start));
+        if done || !text[sh.span.clone()].contains("<<") {
+            continue;
+        }
+        let script = shell::parse(text, sh.span.clone(), Mode::Dockerfile { escape: b'\\' });
+        let unread = script
+            .commands
+            .iter()
+            .flat_map(|c| &c.redirects)
+            .any(|r| heredoc_delim(&text[r.clone()]).is_some());
+        if unread {
+            // Where the lines after the instruction start: after its last heredoc or its text.
+            let after = match r.here_docs.last() {
+                Some(h) => text::line_end_inclusive(text, h.span.end),
+                None => text::line_end_inclusive(text, sh.span.end.max(r.run.span.end)),
+            };
+            target = Some((r.run.span.start, sh.span.clone(), after));
+            break;
         }
     }
-    let Some((keyword, shell_span, mut body_start)) = last_run else {
+    let Some((keyword, shell_span, mut body_start)) = target else {
         return false;
     };
     let script = shell::parse(text, shell_span, Mode::Dockerfile { escape: b'\\' });
@@ -233,6 +249,19 @@ mod tests {
         let (m, r) = repair(t).unwrap();
         assert!(pd::parse(&m).is_ok(), "{m}");
         assert_eq!(r.len(), 2);
+    }
+
+    #[test]
+    fn heredoc_bodies_that_look_like_instructions() {
+        // `user nginx;` parses as USER: the repair must still find the RUN that owns the body.
+        let t = "FROM nginx\nRUN cat <<EOF > /etc/nginx/nginx.conf\nuser nginx;\nworker_processes auto;\nEOF\nEXPOSE 80\n";
+        let (m, r) = repair(t).unwrap();
+        assert!(pd::parse(&m).is_ok(), "{m}");
+        assert_eq!(r.len(), 1);
+        // A body that parses as a RUN without any error is masked too, so it is never edited.
+        let t = "FROM python:3\nRUN cat <<EOF > /x.sh\nrun pip install flask \\\nEOF\n";
+        let (_, r) = repair(t).unwrap();
+        assert!(matches!(&r[0], Repair::HereDocs { bodies, .. } if bodies.len() == 1));
     }
 
     #[test]

@@ -48,6 +48,13 @@ fn heredocs() {
 }
 
 #[test]
+fn heredoc_bodies_that_look_like_instructions() {
+    identity_and_stable(
+        "FROM nginx:1.27\nRUN cat <<EOF > /etc/nginx/nginx.conf\nuser nginx;\nworker_processes auto;\nenv A=1\nEOF\nRUN python3 <<PY\ncopy = 1\narg = 2\nPY\nEXPOSE 80\n",
+    );
+}
+
+#[test]
 fn comments_and_blank_lines_inside_continuations() {
     identity_and_stable(
         "FROM debian\nRUN apt-get update \\\n    # install curl\n    && apt-get install -y curl \\\n\n    && echo done   \n\n# between\n  # indented comment\nRUN echo \\  \n  trailing-spaces-after-backslash\n",

@@ -150,3 +150,26 @@ fn explicit_cache_dir_is_reported() {
     assert_eq!(out.output, input);
     assert!(out.skipped[0].reason.contains("--cache-dir"));
 }
+
+#[test]
+fn cache_mount_at_a_custom_pip_cache_dir_is_respected() {
+    unchanged(
+        "FROM python:3\nENV PIP_CACHE_DIR=/var/cache/pip\nRUN --mount=type=cache,target=/var/cache/pip pip install -r requirements.txt\n",
+    );
+    unchanged(
+        "FROM python:3\nRUN --mount=type=cache,target=/tmp/pipcache PIP_CACHE_DIR=/tmp/pipcache pip install flask\n",
+    );
+    // A cache mount elsewhere does not count.
+    let out = run(
+        "FROM python:3\nRUN --mount=type=cache,target=/root/.npm pip install flask\n",
+        &ONLY,
+    )
+    .unwrap();
+    assert_eq!(out.applied.len(), 1);
+}
+
+#[test]
+fn heredoc_body_after_a_command_is_never_edited() {
+    // The body line looks like an instruction to the parser crate; the engine must see a heredoc.
+    unchanged("FROM python:3\nRUN cat <<EOF > /x.sh\nrun pip install flask \\\nEOF\n");
+}

@@ -68,7 +68,7 @@ impl Pass for PipNoCache {
             if env_off[idx] {
                 continue;
             }
-            check_run(doc, inst, out);
+            check_run(doc, idx, inst, out);
         }
     }
 }
@@ -89,11 +89,37 @@ fn pip_cache_mount(inst: &Instruction) -> Option<String> {
     })
 }
 
-fn check_run(doc: &Document, inst: &Instruction, out: &mut Findings) {
+/// Targets of the RUN's cache mounts.
+fn cache_targets(inst: &Instruction) -> Vec<String> {
+    inst.mounts()
+        .into_iter()
+        .filter(|opts| opts.iter().any(|(k, v)| k == "type" && v == "cache"))
+        .filter_map(|opts| {
+            opts.into_iter()
+                .find(|(k, _)| matches!(k.as_str(), "target" | "dst" | "destination"))
+                .map(|(_, v)| v.trim_end_matches('/').to_string())
+        })
+        .collect()
+}
+
+fn check_run(doc: &Document, idx: usize, inst: &Instruction, out: &mut Findings) {
     let Detail::Run { command, heredocs } = &inst.detail else {
         return;
     };
-    let mount = pip_cache_mount(inst);
+    let targets = cache_targets(inst);
+    // A cache mount at the directory PIP_CACHE_DIR names (by ENV) is pip's cache too.
+    let env_cache_dir = if targets.is_empty() {
+        None
+    } else {
+        doc.env_before(idx, "PIP_CACHE_DIR")
+            .map(|d| d.trim_end_matches('/').to_string())
+    };
+    let mount = pip_cache_mount(inst).or_else(|| {
+        env_cache_dir
+            .as_ref()
+            .filter(|d| targets.iter().any(|t| t == *d))
+            .cloned()
+    });
     match command {
         CommandForm::Shell { script, .. } => {
             for cmd in &script.commands {
@@ -109,8 +135,13 @@ fn check_run(doc: &Document, inst: &Instruction, out: &mut Findings) {
                 {
                     continue;
                 }
-                // A cache mount for pip: the cache is wanted.
-                if let Some(target) = &mount {
+                // A cache mount for pip (also at a PIP_CACHE_DIR set for this command): the cache is
+                // wanted.
+                let inline_dir = recognize::command_env(cmd)
+                    .find(|(k, _)| *k == "PIP_CACHE_DIR")
+                    .map(|(_, v)| v.trim_end_matches('/').to_string())
+                    .filter(|d| targets.iter().any(|t| t == d));
+                if let Some(target) = mount.as_ref().or(inline_dir.as_ref()) {
                     out.skip(
                         NAME,
                         install.range.start,
