@@ -7,6 +7,9 @@ use std::path::Path;
 use crate::fix::Findings;
 use crate::model::Document;
 
+pub mod apt_hygiene;
+pub mod hygiene;
+pub mod package_managers;
 pub mod pip_no_cache;
 
 /// What a pass is, for `dockopt passes` and `dockopt explain`.
@@ -48,7 +51,7 @@ pub trait Pass: Sync + Send {
 
 /// Every pass, in the order the engine runs them. Structural passes come first so that their fixes
 /// win conflicts; the engine re-runs everything on the result until nothing changes.
-pub static ALL: &[&dyn Pass] = &[&pip_no_cache::PipNoCache];
+pub static ALL: &[&dyn Pass] = &[&pip_no_cache::PipNoCache, &apt_hygiene::AptHygiene];
 
 /// Looks a pass up by name.
 pub fn by_name(name: &str) -> Option<&'static dyn Pass> {

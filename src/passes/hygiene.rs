@@ -1,0 +1,254 @@
+//! Helpers shared by the package-manager hygiene passes (not a pass itself): which shell runs a RUN,
+//! which RUNs come later in a stage and the stages built on it, where a cleanup command can be appended,
+//! and which mounts already cover a cache directory.
+
+use crate::model::{Detail, Document, Instruction, Kind};
+use crate::recognize::basename;
+use crate::shell::{self, Mode, Script, SimpleCommand};
+
+/// Shells whose `-c` understands `&&`, `;` and POSIX quoting.
+const POSIX_SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox"];
+
+/// The SHELL instruction in effect before instruction `idx` (following the stage's parents), if any.
+pub fn shell_before(doc: &Document, idx: usize) -> Option<&Instruction> {
+    let mut stage = doc.instructions.get(idx)?.stage?;
+    let mut upto = idx;
+    loop {
+        let st = &doc.stages[stage];
+        if let Some(i) = (st.instructions.start + 1..upto)
+            .rev()
+            .find(|&i| doc.instructions[i].kind == Kind::Shell)
+        {
+            return Some(&doc.instructions[i]);
+        }
+        let p = st.parent?;
+        upto = doc.stages[p].instructions.end;
+        stage = p;
+    }
+}
+
+/// `Err(reason)` when the RUN at `idx` is run by a SHELL that is not a POSIX shell (PowerShell, cmd),
+/// where `&&` and quoting mean something else.
+pub fn require_posix_shell(doc: &Document, idx: usize) -> Result<(), String> {
+    let Some(sh) = shell_before(doc, idx) else {
+        return Ok(());
+    };
+    let Detail::List(args) = &sh.detail else {
+        return Err("the SHELL instruction could not be read".into());
+    };
+    let prog = args.first().map(|a| basename(&a.value).to_string());
+    match prog {
+        Some(p) if POSIX_SHELLS.contains(&p.as_str()) => Ok(()),
+        Some(p) => Err(format!(
+            "RUN is run by SHELL `{p}`, not a POSIX shell: the command syntax differs"
+        )),
+        None => Err("the SHELL instruction is empty".into()),
+    }
+}
+
+/// What a later RUN does with a cache or state an earlier RUN leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// It reads it: removing it earlier would break or change this RUN.
+    Needs,
+    /// It recreates it before any read: what an earlier RUN left no longer matters after it.
+    Recreates,
+    Neither,
+}
+
+/// The line of the first RUN after `idx` that [`Use::Needs`] what `idx` leaves behind, following the
+/// stage and then every stage built `FROM` it (each from its start, since it inherits the end of its
+/// parent). A RUN that [`Use::Recreates`] it ends the search on its path.
+pub fn later_need(
+    doc: &Document,
+    idx: usize,
+    judge: &dyn Fn(&Instruction) -> Use,
+) -> Option<usize> {
+    let stage = doc.instructions.get(idx)?.stage?;
+    fn walk(
+        doc: &Document,
+        stage: usize,
+        from: usize,
+        judge: &dyn Fn(&Instruction) -> Use,
+        depth: usize,
+    ) -> Option<usize> {
+        for i in from..doc.stages[stage].instructions.end {
+            let inst = &doc.instructions[i];
+            if inst.kind != Kind::Run {
+                continue;
+            }
+            match judge(inst) {
+                Use::Needs => return Some(doc.line(inst.keyword.start)),
+                Use::Recreates => return None,
+                Use::Neither => {}
+            }
+        }
+        if depth > doc.stages.len() {
+            return None;
+        }
+        doc.stages
+            .iter()
+            .enumerate()
+            .skip(stage + 1)
+            .filter(|(_, st)| st.parent == Some(stage))
+            .find_map(|(s, st)| walk(doc, s, st.instructions.start + 1, judge, depth + 1))
+    }
+    walk(doc, stage, idx + 1, judge, 0)
+}
+
+/// The scripts of a RUN: its shell-form command and its heredoc bodies (parsed as plain shell). An
+/// exec-form command yields no script; callers that care look at its arguments.
+pub fn all_scripts(doc: &Document, inst: &Instruction) -> Vec<Script> {
+    let Detail::Run { command, heredocs } = &inst.detail else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let crate::model::CommandForm::Shell { script, .. } = command {
+        out.push(script.clone());
+    }
+    for h in heredocs {
+        out.push(shell::parse(&doc.text, h.body.clone(), Mode::Plain));
+    }
+    out
+}
+
+/// The heredoc bodies of a RUN, parsed as plain shell.
+pub fn heredoc_scripts(doc: &Document, inst: &Instruction) -> Vec<Script> {
+    let Detail::Run { heredocs, .. } = &inst.detail else {
+        return Vec::new();
+    };
+    heredocs
+        .iter()
+        .map(|h| shell::parse(&doc.text, h.body.clone(), Mode::Plain))
+        .collect()
+}
+
+/// The last simple command of a script, after which ` && cleanup` can be appended so that it runs once,
+/// after everything else in the RUN (a last `done`, `fi` or `}` keeps it outside loops, conditionals and
+/// functions). `Err(reason)` when that would not be the case: a background job (`&`) anywhere, a last
+/// command followed by an operator such as a closing `)`, or a last command that never returns
+/// (`exit`, `exec`).
+pub fn append_point(script: &Script) -> Result<&SimpleCommand, String> {
+    let last = script
+        .commands
+        .last()
+        .ok_or_else(|| "the RUN has no command".to_string())?;
+    for c in &script.commands {
+        if c.after.as_ref().is_some_and(|s| matches!(s.op, "&" | "|&")) {
+            return Err("the RUN starts a background job (`&`)".into());
+        }
+    }
+    if let Some(name) = last.words.first().filter(|w| !w.quoted) {
+        let n = name.value.as_str();
+        if matches!(n, "exit" | "exec" | "return") {
+            return Err(format!(
+                "the RUN ends with `{n}`: a command appended after it would not run"
+            ));
+        }
+    }
+    if last.after.as_ref().is_some_and(|s| s.op != ";") {
+        return Err("the RUN's last command is followed by an operator".into());
+    }
+    Ok(last)
+}
+
+/// The target of a RUN `--mount` (of any type) that covers one of `dirs`: the mount is at the
+/// directory, inside it, or at a parent of it.
+pub fn mount_covering(inst: &Instruction, dirs: &[String]) -> Option<(String, String)> {
+    inst.mounts().into_iter().find_map(|opts| {
+        let kind = opts
+            .iter()
+            .find(|(k, _)| k == "type")
+            .map_or("bind".to_string(), |(_, v)| v.clone());
+        let target = opts
+            .iter()
+            .find(|(k, _)| matches!(k.as_str(), "target" | "dst" | "destination"))
+            .map(|(_, v)| v.trim_end_matches('/').to_string())?;
+        let hit = dirs.iter().any(|d| {
+            let d = d.trim_end_matches('/');
+            !target.is_empty()
+                && (target == d
+                    || d.starts_with(&format!("{target}/"))
+                    || target.starts_with(&format!("{d}/")))
+        });
+        hit.then_some((kind, target))
+    })
+}
+
+/// Whether any command word of the script (at any position, as a file name) is one of `programs`, or
+/// any word mentions one of them inside quotes (`sh -c "apt-get install x"`).
+pub fn mentions(script: &Script, programs: &[String]) -> Option<usize> {
+    for c in &script.commands {
+        for w in &c.words {
+            let b = basename(&w.value);
+            if programs.iter().any(|p| p == b) {
+                return Some(w.range.start);
+            }
+            if w.value.contains(' ')
+                && w.value
+                    .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '/'))
+                    .any(|part| programs.iter().any(|p| p == basename(part)))
+            {
+                return Some(w.range.start);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(t: &str) -> Script {
+        shell::parse(t, 0..t.len(), Mode::Dockerfile { escape: b'\\' })
+    }
+
+    #[test]
+    fn append_point_refuses_background_and_exit() {
+        assert!(append_point(&script("a && b")).is_ok());
+        assert!(append_point(&script("a; b;")).is_ok());
+        assert!(append_point(&script("a & b")).is_err());
+        assert!(append_point(&script("a && exit 0")).is_err());
+    }
+
+    #[test]
+    fn later_need_follows_child_stages_and_stops_at_recreation() {
+        let t =
+            "FROM a AS base\nRUN one\nRUN two\nFROM b AS other\nRUN need\nFROM base\nRUN need\n";
+        let d = Document::parse(t).unwrap();
+        let judge = |i: &Instruction| {
+            let w = &i.run_script().unwrap().commands[0].words[0].value;
+            match w.as_str() {
+                "need" => Use::Needs,
+                "two" => Use::Neither,
+                _ => Use::Recreates,
+            }
+        };
+        assert_eq!(later_need(&d, 2, &judge), Some(7));
+        assert_eq!(later_need(&d, 0, &judge), None);
+    }
+
+    #[test]
+    fn posix_shell_check() {
+        let t = "FROM a\nSHELL [\"powershell\", \"-Command\"]\nRUN x\nFROM a\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN y\n";
+        let d = Document::parse(t).unwrap();
+        assert!(require_posix_shell(&d, 2).is_err());
+        assert!(require_posix_shell(&d, 5).is_ok());
+    }
+
+    #[test]
+    fn mounts_covering_a_directory() {
+        let t = "FROM a\nRUN --mount=type=cache,target=/var/lib/apt,sharing=locked x\n";
+        let d = Document::parse(t).unwrap();
+        let dirs = vec!["/var/lib/apt/lists".to_string()];
+        assert_eq!(
+            mount_covering(&d.instructions[1], &dirs),
+            Some(("cache".into(), "/var/lib/apt".into()))
+        );
+        assert_eq!(
+            mount_covering(&d.instructions[1], &["/var/cache/apk".into()]),
+            None
+        );
+    }
+}
