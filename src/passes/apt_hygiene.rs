@@ -358,46 +358,12 @@ fn remove_lists(
 /// before downloading them again.
 fn later_list_reader(doc: &Document, idx: usize) -> Option<usize> {
     hygiene::later_need(doc, idx, &|inst: &Instruction| {
-        let mut streams: Vec<Vec<String>> = hygiene::all_scripts(doc, inst)
-            .iter()
-            .map(script_words)
-            .collect();
-        if let Detail::Run {
-            command: CommandForm::Exec { args, .. },
-            ..
-        } = &inst.detail
-        {
-            streams.push(args.iter().flat_map(|a| split_quoted(&a.value)).collect());
-        }
-        let uses: Vec<Use> = streams.iter().map(|w| lists_use(w)).collect();
-        if uses.contains(&Use::Needs) {
-            Use::Needs
-        } else if uses.contains(&Use::Recreates) {
-            Use::Recreates
-        } else {
-            Use::Neither
-        }
+        hygiene::combine(
+            hygiene::word_streams(doc, inst)
+                .iter()
+                .map(|w| lists_use(w)),
+        )
     })
-}
-
-/// The words of a script in order, with quoted strings that contain spaces (`sh -c "..."`) split into
-/// their own words, and a `;` marker between commands.
-fn script_words(script: &Script) -> Vec<String> {
-    let mut out = Vec::new();
-    for c in &script.commands {
-        for w in &c.words {
-            out.extend(split_quoted(&w.value));
-        }
-        out.push(";".to_string());
-    }
-    out
-}
-
-fn split_quoted(v: &str) -> Vec<String> {
-    v.split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '"' | '\''))
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// Whether a word stream runs an apt command that needs the lists before any `apt-get update`.

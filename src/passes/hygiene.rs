@@ -112,6 +112,54 @@ pub fn all_scripts(doc: &Document, inst: &Instruction) -> Vec<Script> {
     out
 }
 
+/// Every command of a RUN as streams of words, one per script (shell form, each heredoc body, exec
+/// form), in order, with `;` between simple commands and quoted strings that hold spaces
+/// (`sh -c "apt-get install x"`) split into their own words. For judging what a RUN does with a cache,
+/// where a mention inside quotes counts too.
+pub fn word_streams(doc: &Document, inst: &Instruction) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = all_scripts(doc, inst)
+        .iter()
+        .map(|script| {
+            let mut words = Vec::new();
+            for c in &script.commands {
+                for w in &c.words {
+                    words.extend(split_quoted(&w.value));
+                }
+                words.push(";".to_string());
+            }
+            words
+        })
+        .collect();
+    if let Detail::Run {
+        command: crate::model::CommandForm::Exec { args, .. },
+        ..
+    } = &inst.detail
+    {
+        out.push(args.iter().flat_map(|a| split_quoted(&a.value)).collect());
+    }
+    out
+}
+
+fn split_quoted(v: &str) -> Vec<String> {
+    v.split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '"' | '\''))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The verdict for a whole RUN from the verdicts of its scripts: any need wins.
+pub fn combine(uses: impl Iterator<Item = Use>) -> Use {
+    let mut out = Use::Neither;
+    for u in uses {
+        match u {
+            Use::Needs => return Use::Needs,
+            Use::Recreates => out = Use::Recreates,
+            Use::Neither => {}
+        }
+    }
+    out
+}
+
 /// The heredoc bodies of a RUN, parsed as plain shell.
 pub fn heredoc_scripts(doc: &Document, inst: &Instruction) -> Vec<Script> {
     let Detail::Run { heredocs, .. } = &inst.detail else {
@@ -196,12 +244,83 @@ pub fn mentions(script: &Script, programs: &[String]) -> Option<usize> {
     None
 }
 
+/// How many simple commands a RUN has (exec form and heredoc-only RUNs count as one).
+pub fn command_count(inst: &Instruction) -> usize {
+    inst.run_script().map_or(1, |s| s.commands.len().max(1))
+}
+
+fn flags_text<'d>(doc: &'d Document, inst: &Instruction) -> Vec<&'d str> {
+    inst.flags.iter().map(|f| doc.slice(&f.range)).collect()
+}
+
+/// The line of a neighbouring RUN that the RUN at `idx` would pair up with once it shrinks from several
+/// simple commands to `remaining`: hadolint (DL3059) reports two adjacent RUNs with the same flags when
+/// each runs a single command, as a hint to merge them. Passes that shorten a RUN refuse in that case,
+/// so that a cleanup never trades one finding for another (merging the RUNs first lets them proceed).
+pub fn would_pair_with_neighbour(doc: &Document, idx: usize, remaining: usize) -> Option<usize> {
+    let inst = doc.instructions.get(idx)?;
+    if remaining > 1 || command_count(inst) <= 1 {
+        return None;
+    }
+    let flags = flags_text(doc, inst);
+    [idx.checked_sub(1), Some(idx + 1)]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| doc.instructions.get(i))
+        .find(|n| {
+            n.kind == Kind::Run
+                && n.stage == inst.stage
+                && command_count(n) <= 1
+                && flags_text(doc, n) == flags
+        })
+        .map(|n| doc.line(n.keyword.start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn script(t: &str) -> Script {
         shell::parse(t, 0..t.len(), Mode::Dockerfile { escape: b'\\' })
+    }
+
+    fn delete(t: &str, idx: usize) -> Option<String> {
+        let text = format!("FROM a\nRUN {t}\n");
+        let d = Document::parse(&text).unwrap();
+        let script = d.instructions[1].run_script().unwrap();
+        let e = crate::edit::delete_command(&d, script, idx)?;
+        let out = crate::engine::apply_edits(&text, &[&e]);
+        Some(out["FROM a\nRUN ".len()..out.len() - 1].to_string())
+    }
+
+    #[test]
+    fn delete_command_keeps_the_chain_meaning() {
+        assert_eq!(delete("a && b && c", 1).as_deref(), Some("a && c"));
+        assert_eq!(delete("b; c", 0).as_deref(), Some("c"));
+        assert_eq!(delete("b && c", 0).as_deref(), Some("c"));
+        assert_eq!(delete("a; b", 1).as_deref(), Some("a"));
+        assert_eq!(delete("a; b && c", 1).as_deref(), Some("a; c"));
+        assert_eq!(delete("a && b || c", 1).as_deref(), Some("a || c"));
+        assert_eq!(
+            delete("a \\\n  && b \\\n  && c", 1).as_deref(),
+            Some("a \\\n  && c")
+        );
+        assert_eq!(delete("a || b && c", 1), None);
+        assert_eq!(delete("a; b || c", 1), None);
+        assert_eq!(delete("a | b", 1), None);
+        assert_eq!(delete("b", 0), None);
+        assert_eq!(delete("if x; then b; fi", 1), None);
+        assert_eq!(delete("a \\\n # note\n && b", 1), None);
+    }
+
+    #[test]
+    fn pairing_with_a_single_command_neighbour() {
+        let t = "FROM a\nRUN x && y\n# note\nRUN z\nRUN p && q\nRUN --mount=type=cache,target=/c r && s\nRUN t\n";
+        let d = Document::parse(t).unwrap();
+        assert_eq!(would_pair_with_neighbour(&d, 1, 1), Some(4));
+        assert_eq!(would_pair_with_neighbour(&d, 1, 2), None);
+        assert_eq!(would_pair_with_neighbour(&d, 3, 1), Some(4));
+        assert_eq!(would_pair_with_neighbour(&d, 4, 1), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::fix::Findings;
 use crate::model::Document;
 
+pub mod apk_no_cache;
 pub mod apt_hygiene;
 pub mod hygiene;
 pub mod package_managers;
@@ -51,7 +52,11 @@ pub trait Pass: Sync + Send {
 
 /// Every pass, in the order the engine runs them. Structural passes come first so that their fixes
 /// win conflicts; the engine re-runs everything on the result until nothing changes.
-pub static ALL: &[&dyn Pass] = &[&pip_no_cache::PipNoCache, &apt_hygiene::AptHygiene];
+pub static ALL: &[&dyn Pass] = &[
+    &pip_no_cache::PipNoCache,
+    &apt_hygiene::AptHygiene,
+    &apk_no_cache::ApkNoCache,
+];
 
 /// Looks a pass up by name.
 pub fn by_name(name: &str) -> Option<&'static dyn Pass> {
