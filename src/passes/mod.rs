@@ -12,6 +12,7 @@ pub mod apt_hygiene;
 pub mod hygiene;
 pub mod package_managers;
 pub mod pip_no_cache;
+pub mod rpm_hygiene;
 
 /// What a pass is, for `dockopt passes` and `dockopt explain`.
 #[derive(Debug)]
@@ -56,6 +57,7 @@ pub static ALL: &[&dyn Pass] = &[
     &pip_no_cache::PipNoCache,
     &apt_hygiene::AptHygiene,
     &apk_no_cache::ApkNoCache,
+    &rpm_hygiene::RpmHygiene,
 ];
 
 /// Looks a pass up by name.

@@ -55,6 +55,7 @@ pub struct Apk {
 /// One of yum, dnf, microdnf, zypper.
 #[derive(Debug, Deserialize)]
 pub struct Rpm {
+    pub family: String,
     pub programs: Vec<String>,
     pub options_with_value: Vec<String>,
     pub yes_flags: Vec<String>,
@@ -62,8 +63,15 @@ pub struct Rpm {
     pub refuse_flags: Vec<String>,
     pub yes_subcommands: Vec<String>,
     pub cache_subcommands: Vec<String>,
-    pub clean: String,
+    pub clean_args: String,
+    #[serde(default)]
+    pub clean_args_if_used_later: Option<String>,
     pub clean_calls: Vec<String>,
+    /// `clean` only counts with `all` (yum, dnf) rather than with any argument (zypper).
+    pub clean_needs_all: bool,
+    pub refresh_subcommands: Vec<String>,
+    pub cacheonly_flags: Vec<String>,
+    pub custom_cache_options: Vec<String>,
     pub cache_dirs: Vec<String>,
 }
 
@@ -110,6 +118,11 @@ mod tests {
             ["dnf", "microdnf", "yum", "zypper"]
         );
         assert!(t.rpm["microdnf"].yes_subcommands.is_empty());
+        assert_eq!(
+            t.rpm["zypper"].clean_args_if_used_later.as_deref(),
+            Some("clean")
+        );
+        assert!(t.rpm["dnf"].clean_needs_all && !t.rpm["zypper"].clean_needs_all);
         assert_eq!(t.gem.flag, "--no-document");
     }
 }
