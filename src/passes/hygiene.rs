@@ -244,6 +244,46 @@ pub fn mentions(script: &Script, programs: &[String]) -> Option<usize> {
     None
 }
 
+/// Indices of the instructions before `idx` in its stage and in the stages it is built on (FROM lines
+/// included), nearest first.
+pub fn earlier_in_chain(doc: &Document, idx: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let Some(mut stage) = doc.instructions.get(idx).and_then(|i| i.stage) else {
+        return out;
+    };
+    let mut upto = idx;
+    for _ in 0..=doc.stages.len() {
+        let st = &doc.stages[stage];
+        out.extend((st.instructions.start..upto).rev());
+        match st.parent {
+            Some(p) => {
+                upto = doc.stages[p].instructions.end;
+                stage = p;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// The image the stage of instruction `idx` ultimately starts from (following `FROM <stage>`), with
+/// a `docker.io/library/` prefix removed.
+pub fn root_image(doc: &Document, idx: usize) -> Option<String> {
+    let mut stage = doc.instructions.get(idx)?.stage?;
+    for _ in 0..=doc.stages.len() {
+        match doc.stages[stage].parent {
+            Some(p) => stage = p,
+            None => break,
+        }
+    }
+    let image = doc.stages[stage].image.to_ascii_lowercase();
+    let image = image
+        .strip_prefix("docker.io/")
+        .unwrap_or(&image)
+        .to_string();
+    Some(image.strip_prefix("library/").unwrap_or(&image).to_string())
+}
+
 /// How many simple commands a RUN has (exec form and heredoc-only RUNs count as one).
 pub fn command_count(inst: &Instruction) -> usize {
     inst.run_script().map_or(1, |s| s.commands.len().max(1))

@@ -9,6 +9,7 @@ use crate::model::Document;
 
 pub mod apk_no_cache;
 pub mod apt_hygiene;
+pub mod gem_no_document;
 pub mod hygiene;
 pub mod package_managers;
 pub mod pip_no_cache;
@@ -58,6 +59,7 @@ pub static ALL: &[&dyn Pass] = &[
     &apt_hygiene::AptHygiene,
     &apk_no_cache::ApkNoCache,
     &rpm_hygiene::RpmHygiene,
+    &gem_no_document::GemNoDocument,
 ];
 
 /// Looks a pass up by name.

@@ -82,6 +82,9 @@ pub struct Gem {
     pub doc_flags: Vec<String>,
     pub doc_letters: Vec<char>,
     pub flag: String,
+    pub old_rubygems_images: Vec<String>,
+    pub old_ruby_mentions: Vec<String>,
+    pub gemrc_markers: Vec<String>,
 }
 
 pub static TABLE: LazyLock<Table> = LazyLock::new(|| {
