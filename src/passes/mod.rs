@@ -14,6 +14,7 @@ pub mod hygiene;
 pub mod package_managers;
 pub mod pip_no_cache;
 pub mod rpm_hygiene;
+pub mod useradd_no_log_init;
 
 /// What a pass is, for `dockopt passes` and `dockopt explain`.
 #[derive(Debug)]
@@ -60,6 +61,7 @@ pub static ALL: &[&dyn Pass] = &[
     &apk_no_cache::ApkNoCache,
     &rpm_hygiene::RpmHygiene,
     &gem_no_document::GemNoDocument,
+    &useradd_no_log_init::UseraddNoLogInit,
 ];
 
 /// Looks a pass up by name.
