@@ -7,10 +7,12 @@ use std::path::Path;
 use crate::fix::Findings;
 use crate::model::Document;
 
+pub mod add_to_copy;
 pub mod apk_no_cache;
 pub mod apt_hygiene;
 pub mod gem_no_document;
 pub mod hygiene;
+pub mod instruction_data;
 pub mod package_managers;
 pub mod pip_no_cache;
 pub mod rpm_hygiene;
@@ -62,6 +64,7 @@ pub static ALL: &[&dyn Pass] = &[
     &rpm_hygiene::RpmHygiene,
     &gem_no_document::GemNoDocument,
     &useradd_no_log_init::UseraddNoLogInit,
+    &add_to_copy::AddToCopy,
 ];
 
 /// Looks a pass up by name.
