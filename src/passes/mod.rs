@@ -13,6 +13,7 @@ pub mod apt_hygiene;
 pub mod gem_no_document;
 pub mod hygiene;
 pub mod instruction_data;
+pub mod maintainer_to_label;
 pub mod package_managers;
 pub mod pip_no_cache;
 pub mod rpm_hygiene;
@@ -65,6 +66,7 @@ pub static ALL: &[&dyn Pass] = &[
     &gem_no_document::GemNoDocument,
     &useradd_no_log_init::UseraddNoLogInit,
     &add_to_copy::AddToCopy,
+    &maintainer_to_label::MaintainerToLabel,
 ];
 
 /// Looks a pass up by name.
