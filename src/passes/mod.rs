@@ -10,6 +10,7 @@ use crate::model::Document;
 pub mod add_to_copy;
 pub mod apk_no_cache;
 pub mod apt_hygiene;
+pub mod drop_overridden;
 pub mod gem_no_document;
 pub mod hygiene;
 pub mod instruction_data;
@@ -67,6 +68,7 @@ pub static ALL: &[&dyn Pass] = &[
     &useradd_no_log_init::UseraddNoLogInit,
     &add_to_copy::AddToCopy,
     &maintainer_to_label::MaintainerToLabel,
+    &drop_overridden::DropOverridden,
 ];
 
 /// Looks a pass up by name.
