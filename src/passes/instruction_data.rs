@@ -1,5 +1,5 @@
 //! Data for the instruction hygiene passes (not a pass itself): which ADD flags and sources COPY can
-//! take over, and how archives are recognised. Loaded once from `transforms/instructions.yaml`.
+//! take over, how archives are recognised, and which shell commands exec form cannot run. Loaded once from `transforms/instructions.yaml`.
 
 use std::sync::LazyLock;
 
@@ -8,6 +8,14 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 pub struct Table {
     pub add_to_copy: AddToCopy,
+    pub exec_form: ExecForm,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExecForm {
+    pub shell_builtins: Vec<String>,
+    pub special_chars: Vec<String>,
+    pub windows_images: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,5 +52,8 @@ mod tests {
         assert!(has_extension("app.jar", &t.plain_extensions));
         assert!(!has_extension("app", &t.plain_extensions));
         assert!(t.archive_magic.iter().all(|m| m.len() % 2 == 0));
+        let e = &TABLE.exec_form;
+        assert!(e.shell_builtins.contains(&"cd".to_string()));
+        assert!(e.special_chars.iter().all(|c| c.chars().count() == 1));
     }
 }

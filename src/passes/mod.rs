@@ -11,6 +11,7 @@ pub mod add_to_copy;
 pub mod apk_no_cache;
 pub mod apt_hygiene;
 pub mod drop_overridden;
+pub mod exec_form;
 pub mod gem_no_document;
 pub mod hygiene;
 pub mod instruction_data;
@@ -69,6 +70,7 @@ pub static ALL: &[&dyn Pass] = &[
     &add_to_copy::AddToCopy,
     &maintainer_to_label::MaintainerToLabel,
     &drop_overridden::DropOverridden,
+    &exec_form::ExecForm,
 ];
 
 /// Looks a pass up by name.
