@@ -43,7 +43,20 @@ fn prefixes_and_aliases() {
     .unwrap();
     assert_eq!(
         out.output,
-        "FROM ruby:3.3\nRUN GEM_HOME=/gems gem i --no-document rake -v 13.2 && sudo gem install --no-document --user-install fpm\n"
+        "FROM ruby:3.3\nRUN GEM_HOME=/gems gem i rake -v 13.2 --no-document && sudo gem install --user-install fpm --no-document\n"
+    );
+}
+
+#[test]
+fn build_arguments_after_double_dash_stay_last() {
+    let out = run(
+        "FROM ruby:3.3\nRUN gem install pg -- --with-pg-config=/usr/bin/pg_config > /dev/null\n",
+        &ONLY,
+    )
+    .unwrap();
+    assert_eq!(
+        out.output,
+        "FROM ruby:3.3\nRUN gem install pg --no-document -- --with-pg-config=/usr/bin/pg_config > /dev/null\n"
     );
 }
 

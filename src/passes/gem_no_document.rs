@@ -21,9 +21,10 @@ static INFO: PassInfo = PassInfo {
     doc: r#"# gem-no-document
 
 ## What it does
-Adds `--no-document` right after the subcommand of every `gem install` (`gem i`) and `gem update` in a
-shell-form RUN (across continuation lines, `&&`/`;` chains and `VAR=x` prefixes) that does not choose
-about documentation already.
+Adds `--no-document` to every `gem install` (`gem i`) and `gem update` in a shell-form RUN (across
+continuation lines, `&&`/`;` chains and `VAR=x` prefixes) that does not choose about documentation
+already. It goes at the end of gem's own arguments: after the last one, or before a `--` (the words
+after it are passed to the gem's native build).
 
 ## Why
 RubyGems generates ri and RDoc documentation for every installed gem by default. Nobody reads it inside
@@ -35,7 +36,7 @@ RUN gem install bundler:2.5.6 && bundle install
 ```
 becomes
 ```dockerfile
-RUN gem install --no-document bundler:2.5.6 && bundle install
+RUN gem install bundler:2.5.6 --no-document && bundle install
 ```
 
 ## When it refuses
@@ -104,12 +105,21 @@ impl Pass for GemNoDocument {
                 let Some(sub) = call.subcommand() else {
                     continue;
                 };
+                // At the end of gem's own arguments: before a `--` (what follows goes to the gem's
+                // native build), else after the last word.
+                let edit = match call.args.iter().find(|w| w.value == "--") {
+                    Some(dd) => edit::insert_before_word(dd, &TABLE.gem.flag),
+                    None => match call.args.last() {
+                        Some(last) => edit::insert_after_word(last, &TABLE.gem.flag),
+                        None => continue,
+                    },
+                };
                 out.fix(
                     NAME,
                     sub.range.start,
                     Applicability::Safe,
                     format!("added --no-document to gem {}", sub.value),
-                    vec![edit::insert_after_word(sub, &TABLE.gem.flag)],
+                    vec![edit],
                 );
             }
         }
