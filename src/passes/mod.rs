@@ -16,6 +16,7 @@ pub mod gem_no_document;
 pub mod hygiene;
 pub mod instruction_data;
 pub mod maintainer_to_label;
+pub mod npm_cache_clean;
 pub mod package_managers;
 pub mod pip_no_cache;
 pub mod rpm_hygiene;
@@ -71,6 +72,7 @@ pub static ALL: &[&dyn Pass] = &[
     &maintainer_to_label::MaintainerToLabel,
     &drop_overridden::DropOverridden,
     &exec_form::ExecForm,
+    &npm_cache_clean::NpmCacheClean,
 ];
 
 /// Looks a pass up by name.

@@ -13,6 +13,8 @@ pub struct Table {
     pub apk: Apk,
     pub rpm: BTreeMap<String, Rpm>,
     pub gem: Gem,
+    pub npm: NodeCache,
+    pub yarn: NodeCache,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +89,27 @@ pub struct Gem {
     pub gemrc_markers: Vec<String>,
 }
 
+/// npm or yarn: how installs fill the cache and how it is cleaned.
+#[derive(Debug, Deserialize)]
+pub struct NodeCache {
+    pub programs: Vec<String>,
+    pub options_with_value: Vec<String>,
+    pub install_subcommands: Vec<String>,
+    pub clean: String,
+    pub clean_subcommand: String,
+    pub clean_words: Vec<String>,
+    pub cache_path_markers: Vec<String>,
+    pub offline_flags: Vec<String>,
+    pub cache_flags: Vec<String>,
+    pub cache_env: Vec<String>,
+    pub cache_dirs: Vec<String>,
+    pub cache_dir_suffixes: Vec<String>,
+    #[serde(default)]
+    pub berry_files: Vec<String>,
+    #[serde(default)]
+    pub berry_text: Vec<String>,
+}
+
 pub static TABLE: LazyLock<Table> = LazyLock::new(|| {
     serde_yaml_ng::from_str(include_str!("../../transforms/package-managers.yaml"))
         .expect("transforms/package-managers.yaml is valid (checked by a unit test)")
@@ -127,5 +150,7 @@ mod tests {
         );
         assert!(t.rpm["dnf"].clean_needs_all && !t.rpm["zypper"].clean_needs_all);
         assert_eq!(t.gem.flag, "--no-document");
+        assert_eq!(t.npm.clean, "npm cache clean --force");
+        assert!(t.npm.berry_files.is_empty() && !t.yarn.berry_files.is_empty());
     }
 }
