@@ -4,6 +4,7 @@
 use crate::edit;
 use crate::fix::{Applicability, Edit, Findings};
 use crate::model::{CommandForm, Detail, Document, Instruction, Kind};
+use crate::passes::cache_mounts;
 use crate::passes::hygiene::{self, Use};
 use crate::passes::package_managers::{TABLE, contains, strs};
 use crate::passes::{Pass, PassContext, PassInfo};
@@ -58,7 +59,8 @@ and with `--unsafe`, `apt-get install -y --no-install-recommends curl ca-certifi
   `apt-get install` (or `apt-cache`, `aptitude`) without its own `apt-get update`: it needs them.
   Reported as a skip that names the line.
 - A RUN that already removes `/var/lib/apt/lists`, or mounts a cache (or any mount) over
-  `/var/lib/apt/lists` or `/var/lib/apt`, keeps its lists as they are (skip).
+  `/var/lib/apt/lists` or `/var/lib/apt`, keeps its lists as they are (skip). With `--cache-mounts` on
+  a BuildKit file, a RUN that gets a cache mount for apt keeps its lists in that mount instead (skip).
 - apt run through `sudo` or `exec`, a RUN with a background job (`&`), a RUN ending with `exit` or a
   `)`, and RUNs under a non-POSIX `SHELL` get no appended cleanup (skip with the reason).
 - `apt upgrade` (it installs new dependencies, `apt-get upgrade` does not), `apt list` and
@@ -84,7 +86,7 @@ impl Pass for AptHygiene {
         &INFO
     }
 
-    fn run(&self, doc: &Document, _cx: &PassContext, out: &mut Findings) {
+    fn run(&self, doc: &Document, cx: &PassContext, out: &mut Findings) {
         for (idx, inst) in doc.instructions.iter().enumerate() {
             // Only RUN instructions run apt.
             if inst.kind != Kind::Run {
@@ -112,7 +114,7 @@ impl Pass for AptHygiene {
                 add_yes(call, out);
                 add_no_recommends(call, out);
             }
-            remove_lists(doc, idx, inst, script, &calls, out);
+            remove_lists(doc, cx, idx, inst, script, &calls, out);
         }
     }
 }
@@ -275,6 +277,7 @@ fn is_yes_word(v: &str) -> bool {
 /// `&& rm -rf /var/lib/apt/lists/*` at the end of a RUN that runs an update and then an install.
 fn remove_lists(
     doc: &Document,
+    cx: &PassContext,
     idx: usize,
     inst: &Instruction,
     script: &Script,
@@ -310,6 +313,15 @@ fn remove_lists(
             NAME,
             anchor,
             format!("RUN has a {kind} mount at {target}: the package lists are kept there"),
+        );
+        return;
+    }
+    // With --cache-mounts the lists go to a build cache mount instead.
+    if let Some(t) = cache_mounts::offered(doc, cx, idx, "apt") {
+        out.skip(
+            NAME,
+            anchor,
+            format!("--cache-mounts: the package lists go to a build cache mount ({t}) instead"),
         );
         return;
     }
@@ -356,7 +368,7 @@ fn remove_lists(
 
 /// The line of the first later RUN (same stage, or a stage built on it) that reads the package lists
 /// before downloading them again.
-fn later_list_reader(doc: &Document, idx: usize) -> Option<usize> {
+pub(crate) fn later_list_reader(doc: &Document, idx: usize) -> Option<usize> {
     hygiene::later_need(doc, idx, &|inst: &Instruction| {
         hygiene::combine(
             hygiene::word_streams(doc, inst)

@@ -200,10 +200,23 @@ pub fn append_point(script: &Script) -> Result<&SimpleCommand, String> {
     Ok(last)
 }
 
+/// The RUN's `--mount` options like [`Instruction::mounts`], with quotes around values removed
+/// (`target="/root/.cache"`).
+pub fn mount_options(inst: &Instruction) -> Vec<Vec<(String, String)>> {
+    inst.mounts()
+        .into_iter()
+        .map(|opts| {
+            opts.into_iter()
+                .map(|(k, v)| (k, v.trim_matches(|c| c == '"' || c == '\'').to_string()))
+                .collect()
+        })
+        .collect()
+}
+
 /// The target of a RUN `--mount` (of any type) that covers one of `dirs`: the mount is at the
 /// directory, inside it, or at a parent of it.
 pub fn mount_covering(inst: &Instruction, dirs: &[String]) -> Option<(String, String)> {
-    inst.mounts().into_iter().find_map(|opts| {
+    mount_options(inst).into_iter().find_map(|opts| {
         let kind = opts
             .iter()
             .find(|(k, _)| k == "type")

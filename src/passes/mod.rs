@@ -10,6 +10,7 @@ use crate::model::Document;
 pub mod add_to_copy;
 pub mod apk_no_cache;
 pub mod apt_hygiene;
+pub mod cache_mounts;
 pub mod drop_overridden;
 pub mod exec_form;
 pub mod gem_no_document;
@@ -73,6 +74,7 @@ pub static ALL: &[&dyn Pass] = &[
     &drop_overridden::DropOverridden,
     &exec_form::ExecForm,
     &npm_cache_clean::NpmCacheClean,
+    &cache_mounts::CacheMounts,
 ];
 
 /// Looks a pass up by name.

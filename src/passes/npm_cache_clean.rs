@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::edit;
 use crate::fix::{Applicability, Findings};
 use crate::model::{Document, Instruction, Kind};
+use crate::passes::cache_mounts;
 use crate::passes::hygiene::{self, Use};
 use crate::passes::package_managers::{NodeCache, TABLE, contains, strs};
 use crate::passes::{Pass, PassContext, PassInfo};
@@ -43,6 +44,8 @@ RUN npm ci --omit=dev && npm cache clean --force
 
 ## When it refuses
 - The RUN mounts a cache (or anything) over the npm or yarn cache: the cache is wanted there (skip).
+  With `--cache-mounts` on a BuildKit file, a RUN that gets a cache mount for npm keeps its cache in
+  that mount instead (skip).
 - The author chose a cache location: `--cache`/`--cache-folder`, or `npm_config_cache` /
   `YARN_CACHE_FOLDER` set by ENV or as a command prefix (skip).
 - A later RUN of the stage (or of a stage built `FROM` it) installs with `--offline` or
@@ -162,6 +165,19 @@ fn check(
         );
         return;
     }
+    // With --cache-mounts npm's cache goes to a build cache mount instead.
+    if let Some(t) = tool
+        .programs
+        .first()
+        .and_then(|p| cache_mounts::offered(doc, cx, idx, p))
+    {
+        out.skip(
+            NAME,
+            anchor,
+            format!("--cache-mounts: {name}'s cache goes to a build cache mount ({t}) instead"),
+        );
+        return;
+    }
     // The author chose where the cache goes.
     if let Some(var) = tool.cache_env.iter().find(|v| {
         doc.env_before(idx, v).is_some()
@@ -256,7 +272,7 @@ fn cache_mount(inst: &Instruction, tool: &NodeCache) -> Option<(String, String)>
     if let Some(m) = hygiene::mount_covering(inst, &tool.cache_dirs) {
         return Some(m);
     }
-    inst.mounts().into_iter().find_map(|opts| {
+    hygiene::mount_options(inst).into_iter().find_map(|opts| {
         let kind = opts
             .iter()
             .find(|(k, _)| k == "type")

@@ -15,6 +15,33 @@ pub struct Table {
     pub gem: Gem,
     pub npm: NodeCache,
     pub yarn: NodeCache,
+    pub cache_mounts: BTreeMap<String, MountTool>,
+}
+
+/// A tool the cache-mounts pass mounts caches for.
+#[derive(Debug, Deserialize)]
+pub struct MountTool {
+    pub programs: Vec<String>,
+    pub subcommands: Vec<String>,
+    pub caches: Vec<CacheDir>,
+    #[serde(default)]
+    pub sharing: Option<String>,
+    pub off_env: Vec<String>,
+    pub off_flags: Vec<String>,
+    pub offline_flags: Vec<String>,
+    /// Parts of a cache mount target that show the author mounts this tool's cache themselves.
+    pub markers: Vec<String>,
+}
+
+/// Where one cache lives: the first of `env`, `images`, `default` that applies.
+#[derive(Debug, Deserialize)]
+pub struct CacheDir {
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub images: BTreeMap<String, String>,
+    #[serde(default)]
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,5 +179,14 @@ mod tests {
         assert_eq!(t.gem.flag, "--no-document");
         assert_eq!(t.npm.clean, "npm cache clean --force");
         assert!(t.npm.berry_files.is_empty() && !t.yarn.berry_files.is_empty());
+        assert_eq!(
+            t.cache_mounts.keys().collect::<Vec<_>>(),
+            ["apt", "cargo", "go", "npm", "pip"]
+        );
+        assert_eq!(t.cache_mounts["apt"].sharing.as_deref(), Some("locked"));
+        assert_eq!(
+            t.cache_mounts["go"].caches[0].images["golang"],
+            "/go/pkg/mod"
+        );
     }
 }
