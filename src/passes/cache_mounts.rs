@@ -58,8 +58,9 @@ RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 
 ## When it refuses
 - Not a BuildKit file: the legacy builder rejects `--mount` (skip: add `# syntax=docker/dockerfile:1`).
-- The RUN already mounts something over that cache: the author's mount is respected (skip), and a RUN
-  that already has exactly these cache mounts is left as it is.
+- The RUN already mounts something over that cache, or a cache whose target names the tool
+  (`/root/.cargo/registry/cache` for cargo): the author's mount is respected (skip). A RUN that already
+  has exactly these cache mounts is left as it is, silently.
 - The cache is turned off or placed by the author: `--no-cache-dir`, `--cache-dir`, `--cache`,
   `PIP_NO_CACHE_DIR`; or the RUN deletes that cache itself (`rm -rf /var/lib/apt/lists/*`,
   `npm cache clean`), which would empty the mount on every build (skip).
@@ -70,8 +71,9 @@ RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
   lists an earlier RUN downloaded (skip).
 - Something later needs the cache in the image: a later RUN of the stage (or of a stage built on it)
   using apt without its own update, installing `--offline`, or running the tool with
-  `--network=none`, or a `COPY --from` of the cache directory; or an earlier RUN filled that directory
-  in the image without a mount, which the mount would hide (skip).
+  `--network=none`, or a `COPY --from` of the cache directory; or, for go and cargo, an earlier RUN
+  filled that directory in the image without a mount, which the mount would hide (skip; once that RUN
+  gets its own mount, this one follows).
 
 ## Fix safety
 Safe. The tools verify what they take from their caches (pip hashes, npm integrity, `go.sum`, cargo
