@@ -129,6 +129,22 @@ fn a_single_command_neighbour_keeps_the_update() {
 }
 
 #[test]
+fn update_and_rm_go_one_after_the_other_and_respect_the_neighbour() {
+    let input =
+        "FROM alpine:3\nRUN apk update && apk add curl && rm -rf /var/cache/apk/*\nRUN echo done\n";
+    let out = run(input, &ONLY).unwrap();
+    // The update goes; the rm stays so the RUN keeps two commands next to a one-command RUN.
+    assert_eq!(
+        out.output,
+        "FROM alpine:3\nRUN apk add --no-cache curl && rm -rf /var/cache/apk/*\nRUN echo done\n"
+    );
+    assert!(out.skipped.iter().any(|s| s.reason.contains("DL3059")));
+    let input = "FROM alpine:3\nRUN apk add --no-cache curl && rm -rf /var/cache/apk/* && rm -rf /var/cache/apk\nRUN echo done\n";
+    let out = run(input, &ONLY).unwrap();
+    assert_eq!(out.output, input);
+}
+
+#[test]
 fn comments_inside_the_removed_text_keep_it() {
     let input =
         "FROM alpine:3\nRUN apk add --no-cache curl \\\n # tidy up\n && rm -rf /var/cache/apk/*\n";

@@ -319,6 +319,16 @@ fn drop_cache_rm(
     if !calls.iter().any(|(_, c)| is_add(c)) || !calls.iter().all(|(_, c)| indexless(c)) {
         return;
     }
+    let only_cache = |cmd: &SimpleCommand| {
+        rm_paths(cmd).is_some_and(|paths| {
+            !paths.is_empty()
+                && paths.iter().all(|&i| {
+                    !cmd.words[i].dynamic && contains(&apk.cache_rm_paths, &cmd.words[i].value)
+                })
+        })
+    };
+    // Whole commands that may go in this round (for the DL3059 guard, counted together).
+    let whole_removals = script.commands.iter().filter(|c| only_cache(c)).count();
     for (ci, cmd) in script.commands.iter().enumerate() {
         let Some(paths) = rm_paths(cmd) else { continue };
         let is_cache = |i: &usize| {
@@ -341,8 +351,11 @@ fn drop_cache_rm(
         }
         let whole = cache.len() == paths.len();
         if whole
-            && let Some(line) =
-                hygiene::would_pair_with_neighbour(doc, idx, script.commands.len() - 1)
+            && let Some(line) = hygiene::would_pair_with_neighbour(
+                doc,
+                idx,
+                script.commands.len().saturating_sub(whole_removals),
+            )
         {
             out.skip(NAME, anchor, pair_reason("rm of /var/cache/apk", line));
             continue;
