@@ -3,7 +3,7 @@
 
 use crate::fix::Edit;
 use crate::model::{Document, Instruction, Spanned};
-use crate::shell::{SimpleCommand, Word};
+use crate::shell::{Script, SimpleCommand, Word};
 
 /// Rewrites `\n` in inserted text to the document's line terminator.
 pub fn with_eol(doc: &Document, text: &str) -> String {
@@ -225,4 +225,41 @@ pub fn move_block_before(doc: &Document, inst: &Instruction, at: usize, middle: 
         moved.push_str(doc.eol);
     }
     vec![Edit::insert(at, moved), Edit::delete(delete_start..end)]
+}
+
+/// Deletes simple command `idx` of a shell-form script together with one separator next to it, so
+/// `a && b && c` loses `b` as `a && c` and `b; c` loses `b` as `c`. Only the separators whose meaning
+/// survives are removed: `None` when the command is the only one, is joined by a pipe or `&`, starts
+/// with a reserved word (`then b`), or the text to delete holds a comment.
+pub fn delete_command(doc: &Document, script: &Script, idx: usize) -> Option<Edit> {
+    let cmd = script.commands.get(idx)?;
+    let first = cmd.assigns.first().or(cmd.words.first())?;
+    if first.range.start != cmd.range.start {
+        return None;
+    }
+    let op = |s: &Option<crate::shell::Separator>| s.as_ref().map(|s| s.op);
+    let adjacent = |a: &SimpleCommand, b: &SimpleCommand| matches!((&a.after, &b.before), (Some(x), Some(y)) if x.range == y.range);
+    let prev = idx.checked_sub(1).map(|i| &script.commands[i]);
+    let next = script.commands.get(idx + 1);
+    let range = match (op(&cmd.before), op(&cmd.after)) {
+        // `p && X ...`: drop ` && X`; the separator after X now follows p, which X never changed.
+        (Some("&&"), None | Some(";" | "&&" | "||" | ")"))
+            if prev.is_some_and(|p| adjacent(p, cmd)) =>
+        {
+            prev?.range.end..cmd.range.end
+        }
+        // `p; X` at the end: drop `; X`.
+        (Some(";"), None | Some(";" | ")")) if prev.is_some_and(|p| adjacent(p, cmd)) => {
+            prev?.range.end..cmd.range.end
+        }
+        // `X && n` or `X; n` at a start: drop `X && `.
+        (None | Some(";" | "("), Some("&&" | ";")) if next.is_some_and(|n| adjacent(cmd, n)) => {
+            cmd.range.start..next?.range.start
+        }
+        _ => return None,
+    };
+    if doc.text[range.clone()].contains('#') {
+        return None;
+    }
+    Some(Edit::delete(range))
 }

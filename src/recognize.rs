@@ -196,6 +196,102 @@ pub fn pip_exec_subcommand(args: &[Spanned]) -> Option<usize> {
     None
 }
 
+/// A recognised package-manager (or other tool) call: `apt-get -q install -y curl`.
+#[derive(Debug, Clone, Copy)]
+pub struct ToolCall<'c> {
+    /// The program word (`apt-get`, `/usr/bin/dnf`).
+    pub program: &'c Word,
+    /// All words after the program, options included.
+    pub args: &'c [Word],
+    /// Index into `args` of the subcommand (the first word that is not an option or an option's value).
+    pub subcommand: Option<usize>,
+    /// Words that were stripped before the program (`sudo`, `env X=1`, `exec`), as written.
+    pub wrappers: &'c [Word],
+}
+
+impl<'c> ToolCall<'c> {
+    /// The program's file name (`apt-get`).
+    pub fn name(&self) -> &'c str {
+        basename(&self.program.value)
+    }
+
+    pub fn subcommand(&self) -> Option<&'c Word> {
+        self.subcommand.map(|i| &self.args[i])
+    }
+
+    /// Whether any argument is `flag` or `flag=...` (long options and exact short options).
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.args.iter().any(|w| {
+            w.value == flag
+                || w.value
+                    .strip_prefix(flag)
+                    .is_some_and(|r| r.starts_with('='))
+        })
+    }
+
+    /// Whether a short option letter is given, alone (`-y`) or in a cluster (`-qy`).
+    pub fn has_short(&self, letter: char) -> bool {
+        self.args.iter().any(|w| {
+            let v = w.value.as_str();
+            v.len() >= 2
+                && v.starts_with('-')
+                && !v.starts_with("--")
+                && v[1..].chars().all(|c| c.is_ascii_alphabetic())
+                && v[1..].contains(letter)
+        })
+    }
+
+    /// Whether the program was reached through a wrapper that changes the user or replaces the shell
+    /// (`sudo`, `exec`): a command appended after it would not run the same way.
+    pub fn privileged_or_exec(&self) -> Option<&'c str> {
+        self.wrappers
+            .iter()
+            .map(|w| basename(&w.value))
+            .find(|b| matches!(*b, "sudo" | "exec" | "doas"))
+    }
+}
+
+/// Recognises a call of one of `programs` (matched by file name) in a simple command, after wrappers.
+/// `options_with_value` lists the options whose value is the next word (`-o`, `-c`), so that value is
+/// not taken for the subcommand.
+pub fn tool_call<'c>(
+    cmd: &'c SimpleCommand,
+    programs: &[&str],
+    options_with_value: &[&str],
+) -> Option<ToolCall<'c>> {
+    let words = effective_words(cmd);
+    let first = words.first()?;
+    if first.dynamic || first.quoted || !programs.contains(&basename(&first.value)) {
+        return None;
+    }
+    let skipped = cmd.words.len() - words.len();
+    let args = &words[1..];
+    let mut subcommand = None;
+    let mut i = 0;
+    while i < args.len() {
+        let v = args[i].value.as_str();
+        if !v.starts_with('-') || v == "-" {
+            subcommand = Some(i);
+            break;
+        }
+        if v == "--" {
+            subcommand = (i + 1 < args.len()).then_some(i + 1);
+            break;
+        }
+        i += if options_with_value.contains(&v) {
+            2
+        } else {
+            1
+        };
+    }
+    Some(ToolCall {
+        program: first,
+        args,
+        subcommand,
+        wrappers: &cmd.words[..skipped],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +302,48 @@ mod tests {
         s.commands
             .iter()
             .find_map(|c| pip_call(c).map(|p| p.subcommand().value.clone()))
+    }
+
+    fn first_tool(t: &str) -> Option<(String, Option<String>, usize)> {
+        let s = parse(t, 0..t.len(), Mode::Dockerfile { escape: b'\\' });
+        s.commands.iter().find_map(|c| {
+            tool_call(c, &["apt-get", "apt"], &["-o", "-c", "-t"]).map(|t| {
+                (
+                    t.name().to_string(),
+                    t.subcommand().map(|w| w.value.clone()),
+                    t.wrappers.len(),
+                )
+            })
+        })
+    }
+
+    #[test]
+    fn recognises_tool_calls() {
+        assert_eq!(
+            first_tool("apt-get install -y x"),
+            Some(("apt-get".into(), Some("install".into()), 0))
+        );
+        assert_eq!(
+            first_tool("sudo -E /usr/bin/apt-get -o Dpkg::Options::=--force-confold -qq install x"),
+            Some(("apt-get".into(), Some("install".into()), 2))
+        );
+        assert_eq!(
+            first_tool("DEBIAN_FRONTEND=noninteractive apt -y update"),
+            Some(("apt".into(), Some("update".into()), 0))
+        );
+        assert_eq!(first_tool("apt-get -y"), Some(("apt-get".into(), None, 0)));
+        assert_eq!(first_tool("echo apt-get install"), None);
+        assert_eq!(first_tool("\"apt-get\" install"), None);
+        assert_eq!(first_tool("aptitude install x"), None);
+    }
+
+    #[test]
+    fn short_flag_clusters() {
+        let t = "apt-get install -qy --no-install-recommends=1 x";
+        let s = parse(t, 0..t.len(), Mode::Dockerfile { escape: b'\\' });
+        let call = tool_call(&s.commands[0], &["apt-get"], &[]).unwrap();
+        assert!(call.has_short('y') && call.has_short('q') && !call.has_short('x'));
+        assert!(call.has_flag("--no-install-recommends") && !call.has_flag("--no-install"));
     }
 
     #[test]

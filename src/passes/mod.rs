@@ -7,10 +7,24 @@ use std::path::Path;
 use crate::fix::Findings;
 use crate::model::Document;
 
+pub mod add_to_copy;
+pub mod apk_no_cache;
+pub mod apt_hygiene;
+pub mod cache_mounts;
 pub mod deps_first;
 pub mod dockerignore;
+pub mod drop_overridden;
+pub mod exec_form;
+pub mod gem_no_document;
+pub mod hygiene;
+pub mod instruction_data;
+pub mod maintainer_to_label;
+pub mod npm_cache_clean;
+pub mod package_managers;
 pub mod pip_no_cache;
+pub mod rpm_hygiene;
 pub mod slim_base;
+pub mod useradd_no_log_init;
 
 /// What a pass is, for `dockopt passes` and `dockopt explain`.
 #[derive(Debug)]
@@ -57,6 +71,17 @@ pub static ALL: &[&dyn Pass] = &[
     &deps_first::DepsFirst,
     &slim_base::SlimBase,
     &pip_no_cache::PipNoCache,
+    &apt_hygiene::AptHygiene,
+    &apk_no_cache::ApkNoCache,
+    &rpm_hygiene::RpmHygiene,
+    &gem_no_document::GemNoDocument,
+    &useradd_no_log_init::UseraddNoLogInit,
+    &add_to_copy::AddToCopy,
+    &maintainer_to_label::MaintainerToLabel,
+    &drop_overridden::DropOverridden,
+    &exec_form::ExecForm,
+    &npm_cache_clean::NpmCacheClean,
+    &cache_mounts::CacheMounts,
     // Only produces a side file, so it goes last.
     &dockerignore::Dockerignore,
 ];

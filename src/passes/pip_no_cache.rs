@@ -45,6 +45,8 @@ RUN pip install --no-cache-dir -r requirements.txt
 - `pipenv`, `uv pip`, `pipx` and `poetry` are other tools and are left alone, and so is text inside
   quotes such as `echo "pip install x"` or `sh -c "pip install x"`.
 - A pip install inside a heredoc body is reported, not edited: heredoc bodies are never changed.
+- With `--cache-mounts` on a BuildKit file, a RUN that gets a cache mount for pip (see cache-mounts)
+  keeps pip's cache in that mount instead (skip).
 
 ## Fix safety
 Safe. The flag only stops pip from writing its cache; the installed packages are the same. It is
@@ -57,11 +59,22 @@ impl Pass for PipNoCache {
         &INFO
     }
 
-    fn run(&self, doc: &Document, _cx: &PassContext, out: &mut Findings) {
+    fn run(&self, doc: &Document, cx: &PassContext, out: &mut Findings) {
         let env_off = doc.env_set_before_each("PIP_NO_CACHE_DIR");
         for (idx, inst) in doc.instructions.iter().enumerate() {
             // Only RUN instructions install packages.
             if inst.kind != Kind::Run {
+                continue;
+            }
+            // With --cache-mounts pip's cache goes to a build cache mount instead.
+            if let Some(t) = crate::passes::cache_mounts::offered(doc, cx, idx, "pip") {
+                out.skip(
+                    NAME,
+                    inst.keyword.start,
+                    format!(
+                        "--cache-mounts: pip's cache goes to a build cache mount ({t}) instead"
+                    ),
+                );
                 continue;
             }
             // An ENV in the stage (or a parent stage) already turns the cache off.

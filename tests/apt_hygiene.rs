@@ -1,0 +1,260 @@
+//! apt-hygiene: snapshots of realistic inputs, and the cases it must leave alone.
+
+mod common;
+
+use common::{Opts, report, run};
+
+const ONLY: Opts = Opts {
+    only: &["apt-hygiene"],
+    unsafe_fixes: false,
+    base_alpine: false,
+    cache_mounts: false,
+    context: None,
+};
+
+const UNSAFE: Opts = Opts {
+    only: &["apt-hygiene"],
+    unsafe_fixes: true,
+    base_alpine: false,
+    cache_mounts: false,
+    context: None,
+};
+
+fn unchanged_with(input: &str, opts: &Opts) {
+    let out = run(input, opts).unwrap();
+    assert_eq!(out.output, input, "apt-hygiene must leave this alone");
+    assert!(out.applied.is_empty());
+}
+
+fn unchanged(input: &str) {
+    unchanged_with(input, &ONLY);
+    unchanged_with(input, &UNSAFE);
+}
+
+fn fixed(input: &str, opts: &Opts) -> String {
+    run(input, opts).unwrap().output
+}
+
+#[test]
+fn debian_web_app() {
+    let input = r#"FROM debian:bookworm-slim
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+    # build and runtime tools
+    && apt-get install \
+        curl \
+        ca-certificates \
+        nginx \
+    && apt-get clean # keep the layer small
+COPY site/ /var/www/html/
+CMD ["nginx", "-g", "daemon off;"]
+"#;
+    snap!("apt_hygiene__debian_web_app", report(input, &ONLY));
+}
+
+#[test]
+fn debian_web_app_unsafe() {
+    let input = r#"FROM ubuntu:24.04
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-venv
+RUN apt-get update && apt-get -q install --yes git && apt-get install -qy make
+"#;
+    snap!("apt_hygiene__debian_web_app_unsafe", report(input, &UNSAFE));
+}
+
+#[test]
+fn apt_becomes_apt_get() {
+    let input = r#"FROM ubuntu:22.04
+RUN apt update && apt install -y build-essential
+RUN apt purge -y --auto-remove ruby && apt autoremove -y && apt clean
+RUN apt show bash && apt full-upgrade -y
+RUN apt upgrade -y && apt list --installed
+"#;
+    snap!("apt_hygiene__apt_becomes_apt_get", report(input, &ONLY));
+    snap!(
+        "apt_hygiene__apt_becomes_apt_get_unsafe",
+        report(input, &UNSAFE)
+    );
+}
+
+#[test]
+fn later_runs_that_need_the_lists() {
+    let input = r#"FROM debian:12 AS base
+RUN apt-get update && apt-get install -y curl
+RUN curl -fsSL https://example.com/key.asc -o /etc/apt/keyrings/example.asc
+
+FROM base AS build
+RUN apt-get install -y build-essential
+
+FROM debian:12 AS other
+RUN apt-get update && apt-get install -y git
+RUN apt-get update && apt-get install -y make
+"#;
+    snap!(
+        "apt_hygiene__later_runs_that_need_the_lists",
+        report(input, &ONLY)
+    );
+    let out = fixed(input, &ONLY);
+    // base keeps its lists (stage `build` installs without updating); `other` removes them in both RUNs.
+    assert!(out.contains("RUN apt-get update && apt-get install -y curl\n"));
+    assert!(out.contains("apt-get install -y git && rm -rf /var/lib/apt/lists/*\n"));
+    assert!(out.contains("apt-get install -y make && rm -rf /var/lib/apt/lists/*\n"));
+}
+
+#[test]
+fn a_later_update_makes_the_lists_unneeded() {
+    let input = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apt-get update\nRUN apt-get install -y git\n";
+    assert_eq!(
+        fixed(input, &ONLY),
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nRUN apt-get update\nRUN apt-get install -y git\n"
+    );
+}
+
+#[test]
+fn heredoc_body_is_reported_not_edited() {
+    let input = "# syntax=docker/dockerfile:1\nFROM debian:12\nRUN <<EOF\nset -e\napt update\napt-get install curl\nEOF\n";
+    snap!(
+        "apt_hygiene__heredoc_body_is_reported_not_edited",
+        report(input, &ONLY)
+    );
+    unchanged(input);
+}
+
+#[test]
+fn chain_endings() {
+    assert_eq!(
+        fixed(
+            "FROM debian:12\nRUN set -eux; apt-get update; apt-get install -y curl;\n",
+            &ONLY
+        ),
+        "FROM debian:12\nRUN set -eux; apt-get update; apt-get install -y curl && rm -rf /var/lib/apt/lists/*;\n"
+    );
+    assert_eq!(
+        fixed(
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl || true\n",
+            &ONLY
+        ),
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl || true && rm -rf /var/lib/apt/lists/*\n"
+    );
+    assert_eq!(
+        fixed(
+            "FROM debian:12\nRUN if [ -n \"$X\" ]; then apt-get update && apt-get install -y curl; fi\n",
+            &ONLY
+        ),
+        "FROM debian:12\nRUN if [ -n \"$X\" ]; then apt-get update && apt-get install -y curl; fi && rm -rf /var/lib/apt/lists/*\n"
+    );
+}
+
+#[test]
+fn crlf_and_backtick_escape_are_kept() {
+    let input =
+        "# escape=`\r\nFROM debian:12\r\nRUN apt-get update && `\r\n    apt-get install curl\r\n";
+    assert_eq!(
+        fixed(input, &ONLY),
+        "# escape=`\r\nFROM debian:12\r\nRUN apt-get update && `\r\n    apt-get install -y curl && rm -rf /var/lib/apt/lists/*\r\n"
+    );
+}
+
+#[test]
+fn never_touches_an_update_only_run_or_dpkg() {
+    unchanged("FROM debian:12\nRUN apt-get update\n");
+    unchanged("FROM debian:12\nRUN apt-get update -qq && echo done\n");
+    let out = fixed(
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n",
+        &UNSAFE,
+    );
+    assert!(!out.contains("dpkg"));
+}
+
+#[test]
+fn install_without_update_gets_no_cleanup() {
+    unchanged("FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n");
+}
+
+#[test]
+fn already_answered_or_cleaned() {
+    for yes in [
+        "-y",
+        "--yes",
+        "--assume-yes",
+        "-qq",
+        "-q=2",
+        "-qy",
+        "-yq",
+        "--force-yes",
+    ] {
+        unchanged(&format!(
+            "FROM debian:12\nRUN apt-get install {yes} --no-install-recommends curl\n"
+        ));
+    }
+    unchanged(
+        "FROM debian:12\nRUN apt-get -o APT::Get::Assume-Yes=true install -o APT::Install-Recommends=false curl\n",
+    );
+    unchanged(
+        "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n",
+    );
+    unchanged(
+        "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl \\\n && rm -rf /tmp/* /var/lib/apt/lists/*\n",
+    );
+}
+
+#[test]
+fn mounts_over_the_lists_are_respected() {
+    let input = "# syntax=docker/dockerfile:1\nFROM debian:12\nRUN --mount=type=cache,target=/var/lib/apt,sharing=locked \\\n    --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n    apt-get update && apt-get install -y --no-install-recommends curl\n";
+    unchanged(input);
+    let out = run(input, &ONLY).unwrap();
+    assert!(
+        out.skipped[0]
+            .reason
+            .contains("cache mount at /var/lib/apt")
+    );
+    unchanged(
+        "FROM debian:12\nRUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && apt-get install -y --no-install-recommends curl\n",
+    );
+}
+
+#[test]
+fn refusals_are_reported() {
+    let cases = [
+        (
+            "FROM debian:12\nUSER app\nRUN sudo apt-get update && sudo apt-get install -y --no-install-recommends curl\n",
+            "through `sudo`",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl & wait\n",
+            "background job",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl && exit 0\n",
+            "ends with `exit`",
+        ),
+        (
+            "FROM debian:12\nRUN (apt-get update && apt-get install -y --no-install-recommends curl)\n",
+            "followed by an operator",
+        ),
+        (
+            "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nSHELL [\"powershell\", \"-Command\"]\nRUN apt-get install curl\n",
+            "not a POSIX shell",
+        ),
+    ];
+    for (input, reason) in cases {
+        unchanged(input);
+        let out = run(input, &ONLY).unwrap();
+        assert!(
+            out.skipped.iter().any(|s| s.reason.contains(reason)),
+            "{input}: {:?}",
+            out.skipped
+        );
+    }
+}
+
+#[test]
+fn left_alone_forms() {
+    unchanged("FROM debian:12\nRUN [\"apt-get\", \"install\", \"curl\"]\n");
+    unchanged("FROM debian:12\nRUN sh -c \"apt-get update && apt-get install curl\"\n");
+    unchanged("FROM debian:12\nRUN xargs apt-get install < packages.txt\n");
+    unchanged("FROM debian:12\nRUN echo apt-get install curl && aptitude install curl\n");
+    unchanged(
+        "FROM debian:12\nRUN apt-get source --download-only hello && apt-cache policy bash\n",
+    );
+    unchanged("FROM debian:12\nRUN $APT install curl\n");
+}
