@@ -446,7 +446,7 @@ COPY package.json yarn.lock ./\nRUN yarn install\n\nCOPY . .\n\nRUN yarn build\n
 fn run_in_between_touching_the_copy_is_refused() {
     refused(
         "pip_run_touches_dest",
-        "`rm -rf /app/.git` changes /app/.git, where COPY . (line 3) puts the context",
+        "`rm -rf /app/.git` names /app/.git, where COPY . (line 3) puts the context",
     );
 }
 
@@ -556,4 +556,83 @@ fn wrong_context_is_detected() {
     assert!(out.skipped[0].reason.contains(
         "COPY at line 5 copies deploy/nginx.conf, which is not in the build context: the context is probably another directory"
     ));
+}
+
+// ---------------------------------------------------------------- regressions (adversarial review)
+
+/// Runs `text` with fixture `case` as the build context and asserts it is left alone with a skip
+/// whose reason contains `reason`.
+fn refused_text(case: &str, text: &str, reason: &str) {
+    let d = dir(case);
+    let out = run(text, &opts(&d)).unwrap();
+    assert_eq!(out.output, text, "{case}: deps-first must not touch this");
+    assert!(out.applied.is_empty(), "{text}");
+    assert!(
+        out.skipped.iter().any(|s| s.reason.contains(reason)),
+        "{text}: expected a skip containing {reason:?}, got {:?}",
+        out.skipped
+    );
+}
+
+#[test]
+fn carried_run_with_command_substitution_is_refused() {
+    refused(
+        "carry_command_substitution",
+        "RUN at line 4 runs between COPY . (line 3) and the install",
+    );
+    let base = "FROM python:3.12\nWORKDIR /app\nCOPY . .\n";
+    let tail = "RUN pip install -r requirements.txt\n";
+    for between in [
+        "RUN apt-get update && apt-get install -y `cat packages.txt`\n",
+        "RUN apt-get update && apt-get install -y \"$(cat packages.txt)\"\n",
+        "RUN apt-get update && apt-get install -y $(cat /app/packages.txt)\n",
+        "RUN apt-get install -y $PKGS\n",
+        "RUN . ./env.sh\n",
+        "RUN xargs apt-get install -y < packages.txt\n",
+        "RUN apt-get install -y packages.txt\n",
+    ] {
+        refused_text(
+            "carry_command_substitution",
+            &format!("{base}{between}{tail}"),
+            "RUN at line 4 runs between COPY . (line 3) and the install",
+        );
+    }
+    // The same in the install's own RUN: the early RUN would not see packages.txt.
+    refused_text(
+        "carry_command_substitution",
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN apt-get install -y $(cat packages.txt) && pip install -r requirements.txt\n",
+        "runs a command substitution",
+    );
+}
+
+#[test]
+fn carried_ldconfig_of_the_copy_is_refused() {
+    refused(
+        "carry_ldconfig",
+        "RUN at line 4 runs between COPY . (line 3) and the install and cannot move ahead of the copy: `ldconfig /app/lib` is not a command known to leave the project alone",
+    );
+    // In the install's own RUN too.
+    refused_text(
+        "carry_ldconfig",
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN ldconfig /app/lib && pip install -r requirements.txt\n",
+        "`ldconfig /app/lib` names /app/lib, where COPY . (line 3) puts the context",
+    );
+}
+
+#[test]
+fn carried_corepack_is_refused() {
+    refused(
+        "carry_corepack",
+        "RUN at line 4 runs between COPY . (line 3) and the install and may produce what it needs",
+    );
+    refused_text(
+        "carry_corepack",
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack prepare --activate\nRUN pnpm install --frozen-lockfile\n",
+        "RUN at line 4 runs between COPY . (line 3) and the install and may produce what it needs",
+    );
+    refused_text(
+        "carry_corepack",
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack enable\nRUN pnpm install --frozen-lockfile\n",
+        "`corepack enable` is not a command known to leave the project alone",
+    );
 }

@@ -16,6 +16,7 @@ use super::{Eco, Role};
 #[derive(Debug, Deserialize)]
 pub struct Data {
     pub context_free: Vec<String>,
+    pub carry_along: Vec<String>,
     pub absolute_paths_only: Vec<String>,
     pub inert_env: Vec<String>,
     pub safe_lifecycle_scripts: BTreeMap<String, Vec<String>>,
@@ -158,6 +159,15 @@ pub fn classify(text: &str, cmd: &SimpleCommand) -> Role {
     };
     if first.dynamic {
         return Role::Source(None);
+    }
+    // A command substitution may read anything (`$(cat packages.txt)`).
+    if let Some(w) = cmd
+        .assigns
+        .iter()
+        .chain(&cmd.words)
+        .find(|w| w.value.contains("$(") || w.value.contains('`'))
+    {
+        return Role::Source(Some(format!("`{}` runs a command substitution", w.value)));
     }
     let mut writes = Vec::new();
     for r in &cmd.redirects {
@@ -354,6 +364,13 @@ mod tests {
     #[test]
     fn data_parses() {
         assert!(DATA.context_free.iter().any(|c| c == "apt-get"));
+        assert!(DATA.carry_along.iter().any(|c| c == "apt-get"));
+        assert!(
+            !DATA
+                .carry_along
+                .iter()
+                .any(|c| c == "corepack" || c == "ldconfig")
+        );
         assert!(DATA.inert_env.iter().any(|c| c == "PYTHONUNBUFFERED"));
         for eco in Eco::ALL {
             assert!(DATA.ecosystems.contains_key(eco.key()), "{}", eco.key());

@@ -707,7 +707,13 @@ fn expand_env(doc: &Document, idx: usize, s: &str) -> Option<String> {
 /// Refuses when something between the whole-context copy and the install may be needed by it.
 /// RUNs in between that read no project file (`RUN npm install -g pnpm`) are returned: they move
 /// along, in their order, ahead of the install.
-fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<Vec<usize>, String> {
+fn check_between(
+    doc: &Document,
+    ctx: &Ctx,
+    whole: &Whole,
+    w: usize,
+    i: usize,
+) -> Result<Vec<usize>, String> {
     let wl = whole.line;
     let mut carried = Vec::new();
     for j in w + 1..i {
@@ -724,6 +730,14 @@ fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<Ve
                             .all(|ro| matches!(ro, Role::Free { .. } | Role::Shell))
                 });
                 if free {
+                    // Only RUNs that surely leave the project alone move along; anything else refuses.
+                    if let Some(r) = analyse(doc, x)
+                        && let Err(why) = carry_check(doc, ctx, whole, j, &r)
+                    {
+                        return Err(format!(
+                            "RUN at line {line} runs between COPY . (line {wl}) and the install and cannot move ahead of the copy: {why}"
+                        ));
+                    }
                     carried.push(j);
                     continue;
                 }
@@ -771,6 +785,131 @@ fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<Ve
         }
     }
     Ok(carried)
+}
+
+/// Checks that a RUN between the whole-context copy and the install can run before that copy: every
+/// word is static (no `$(...)`, backticks or `$VAR`), every command is on the `carry_along` list of
+/// `transforms/deps_first.yaml`, and no word names a relative path, a path in the copied directory or
+/// the working directory, or an entry of the build context. `Err` says what stops it.
+fn carry_check(
+    doc: &Document,
+    ctx: &Ctx,
+    whole: &Whole,
+    j: usize,
+    r: &RunInfo,
+) -> Result<(), String> {
+    let cwd = workdir(doc, j);
+    for (k, cmd) in r.cmds.iter().enumerate() {
+        if let Some(w) = cmd
+            .assigns
+            .iter()
+            .chain(&cmd.words)
+            .find(|w| w.dynamic || w.value.contains(['$', '`']))
+        {
+            return Err(format!("`{}` is only known when the RUN runs", w.value));
+        }
+        if let Some(rd) = cmd
+            .redirects
+            .iter()
+            .find(|rd| doc.text[(*rd).clone()].contains(['$', '`']))
+        {
+            return Err(format!(
+                "the redirection `{}` is only known when the RUN runs",
+                doc.text[rd.clone()].trim()
+            ));
+        }
+        let words = crate::recognize::effective_words(cmd);
+        let Some(first) = words.first() else {
+            continue;
+        };
+        let name = crate::recognize::basename(&first.value);
+        if !(DATA.carry_along.iter().any(|c| c == name) || crate::recognize::is_pip(name)) {
+            return Err(format!(
+                "`{}` is not a command known to leave the project alone",
+                command_text(&r.cmds[k])
+            ));
+        }
+        if matches!(name, "npm" | "yarn" | "yarnpkg" | "pnpm")
+            && let Some(rc) = [".npmrc", ".yarnrc", ".yarnrc.yml"]
+                .into_iter()
+                .find(|f| ctx.exists(f))
+        {
+            return Err(format!(
+                "`{name}` may read the project's {rc}, which COPY . (line {}) brings",
+                whole.line
+            ));
+        }
+        for w in &words[1..] {
+            if let Some(why) = names_project(&w.value, whole, cwd.as_deref(), ctx, true) {
+                return Err(format!("`{}` {why}", command_text(cmd)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// If a word of a command that runs before the whole-context copy may name a project path, why.
+/// `strict`: also relative paths and names of context entries (for RUNs moved along whole).
+fn names_project(
+    v: &str,
+    whole: &Whole,
+    cwd: Option<&str>,
+    ctx: &Ctx,
+    strict: bool,
+) -> Option<String> {
+    let mut cands = vec![v];
+    if let Some((_, val)) = v.split_once('=') {
+        cands.push(val);
+    }
+    for c in cands {
+        let c = c.strip_prefix("file:").unwrap_or(c);
+        if c.is_empty() || c.contains("://") {
+            continue;
+        }
+        if c.starts_with('/') {
+            let abs = crate::model::normalize_path(c);
+            let known = !whole.dest_abs.starts_with(CWD);
+            let under =
+                |base: &str| relative_to(base, &abs).is_some() || relative_to(&abs, base).is_some();
+            let clash = if known {
+                under(&whole.dest_abs) || cwd.is_some_and(|d| !d.starts_with(CWD) && under(d))
+            } else {
+                let top = abs.trim_start_matches('/').split('/').next().unwrap_or("");
+                !matches!(top, "var" | "tmp" | "root" | "etc" | "usr" | "opt" | "home")
+                    || ctx.exists(top)
+            };
+            if clash {
+                return Some(format!(
+                    "names {c}, where COPY . (line {}) puts the context",
+                    whole.line
+                ));
+            }
+            continue;
+        }
+        if !whole.dest_abs.starts_with(CWD)
+            && (c.contains(&format!("{}/", whole.dest_abs)) || c.ends_with(&whole.dest_abs))
+        {
+            return Some(format!(
+                "names {c}, where COPY . (line {}) puts the context",
+                whole.line
+            ));
+        }
+        if c.starts_with('-') || !strict {
+            continue;
+        }
+        let scoped = c.starts_with('@');
+        if !scoped && (classify::is_relative_path(c) || c.starts_with('.')) {
+            return Some(format!("names the relative path {c}"));
+        }
+        if !c.starts_with('~')
+            && let Some(rel) = join("", c)
+            && !rel.is_empty()
+            && ctx.exists(&rel)
+        {
+            return Some(format!("names {c}, which is in the build context"));
+        }
+    }
+    None
 }
 
 /// A short rendering of a command for messages.
@@ -968,7 +1107,7 @@ fn plan(
     };
     let whole = whole_info(doc, w)?;
     let mut need = Need::default();
-    let carried = check_between(doc, &whole, w, i)?;
+    let carried = check_between(doc, ctx, &whole, w, i)?;
     for &j in &carried {
         let Some(r) = analyse(doc, &doc.instructions[j]) else {
             continue;
@@ -1185,6 +1324,12 @@ fn free_effects(
     ctx: &Ctx,
     need: &mut Need,
 ) -> Result<(), String> {
+    // A word naming the copied directory (`ldconfig /app/lib`) would see it empty before the copy.
+    for w in crate::recognize::effective_words(cmd).iter().skip(1) {
+        if let Some(why) = names_project(&w.value, whole, cwd, ctx, false) {
+            return Err(format!("`{}` {why}", command_text(cmd)));
+        }
+    }
     let Some(cwd) = cwd else {
         if writes.is_empty() && touches.iter().all(|t| t.starts_with('/')) {
             return Ok(());

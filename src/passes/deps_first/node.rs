@@ -62,7 +62,22 @@ pub fn recognise(words: &[Word]) -> Option<Role> {
         "pnpm" => Some(pnpm(args)),
         "bun" => Some(bun(args)),
         "npx" | "pnpx" => Some(Role::Source(None)),
+        "corepack" => Some(corepack(args)),
         _ => None,
+    }
+}
+
+/// `corepack enable` only installs shims; `corepack install`, `prepare` and `use` read the
+/// `packageManager` field of package.json.
+fn corepack(args: &[Word]) -> Role {
+    if args.iter().any(|w| w.dynamic) {
+        return Role::Source(None);
+    }
+    let a = Args::parse(args, &["--install-directory"]);
+    match a.pos.first().map(|w| w.value.as_str()) {
+        Some("enable" | "disable") => free(),
+        None if a.has(&["-v", "--version", "-h", "--help"]) => free(),
+        _ => Role::Source(Some("corepack reads package.json".into())),
     }
 }
 
