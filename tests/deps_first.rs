@@ -636,3 +636,83 @@ fn carried_corepack_is_refused() {
         "`corepack enable` is not a command known to leave the project alone",
     );
 }
+
+#[test]
+fn installer_env_pointing_into_the_copy_is_refused() {
+    refused(
+        "env_pip_constraint",
+        "ENV PIP_CONSTRAINT at line 2 points the installer at /app/constraints.txt, in the directory COPY . fills",
+    );
+    refused(
+        "env_pip_find_links",
+        "ENV PIP_FIND_LINKS at line 3 points the installer at /app/wheels",
+    );
+    refused(
+        "env_npm_userconfig",
+        "ENV NPM_CONFIG_USERCONFIG at line 3 points the installer at /app/ci.npmrc",
+    );
+    refused_text(
+        "env_pip_find_links",
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN PIP_FIND_LINKS=wheels pip install -r requirements.txt\n",
+        "`PIP_FIND_LINKS=wheels` on the install (line 4) points the installer at the relative path wheels",
+    );
+    refused_text(
+        "env_pip_find_links",
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN env PIP_FIND_LINKS=file:///app/wheels pip install -r requirements.txt\n",
+        "the local URL file:///app/wheels",
+    );
+    refused_text(
+        "env_npm_userconfig",
+        "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm_config_prefix=frontend npm ci\n",
+        "`npm_config_prefix=frontend` on the install (line 4) points the installer at the relative path frontend",
+    );
+    // A parent stage's ENV counts too.
+    refused_text(
+        "env_pip_constraint",
+        "FROM python:3.12-slim AS base\nENV PIP_CONSTRAINT=/app/constraints.txt\nFROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        "ENV PIP_CONSTRAINT at line 2",
+    );
+    // Settings that are not local paths do not stop the rewrite.
+    let d = dir("env_pip_constraint");
+    let text = "FROM python:3.12-slim\nENV PIP_NO_CACHE_DIR=1 PIP_INDEX_URL=https://pypi.acme.dev/simple PIP_CACHE_DIR=/tmp/pip\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    let out = run(text, &opts(&d)).unwrap();
+    assert!(
+        out.output
+            .contains("COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"),
+        "{}",
+        out.output
+    );
+}
+
+#[test]
+fn install_in_another_directory_is_a_reported_skip() {
+    refused(
+        "npm_prefix_frontend",
+        "`npm --prefix frontend` installs in another project directory or workspace",
+    );
+    for (text, reason) in [
+        ("RUN npm ci --prefix=frontend\n", "`npm --prefix frontend`"),
+        ("RUN pnpm --dir frontend install\n", "`pnpm --dir frontend`"),
+        ("RUN pnpm -C frontend install\n", "`pnpm -C frontend`"),
+        ("RUN yarn --cwd frontend install\n", "`yarn --cwd frontend`"),
+        ("RUN npm ci --workspace api\n", "`npm --workspace api`"),
+        (
+            "RUN npm ci $NPM_FLAGS\n",
+            "`npm` is given `$NPM_FLAGS`, only known when the RUN runs",
+        ),
+    ] {
+        refused_text(
+            "npm_prefix_frontend",
+            &format!("FROM node:20-alpine\nWORKDIR /app\nCOPY . .\n{text}"),
+            reason,
+        );
+    }
+}
+
+#[test]
+fn pip_with_dynamic_words_is_a_reported_skip() {
+    refused(
+        "pip_dynamic_words",
+        "`pip install` is given `$(cat extra.txt)`, only known when the RUN runs",
+    );
+}

@@ -19,8 +19,34 @@ pub struct Data {
     pub carry_along: Vec<String>,
     pub absolute_paths_only: Vec<String>,
     pub inert_env: Vec<String>,
+    pub installer_env: InstallerEnv,
     pub safe_lifecycle_scripts: BTreeMap<String, Vec<String>>,
     pub ecosystems: BTreeMap<String, EcoData>,
+}
+
+/// The installers' environment variables (see `installer_env` in the YAML).
+#[derive(Debug, Deserialize)]
+pub struct InstallerEnv {
+    pub prefixes: Vec<String>,
+    pub names: Vec<String>,
+    pub not_paths: Vec<String>,
+    pub path_suffixes: Vec<String>,
+}
+
+impl InstallerEnv {
+    /// Whether an installer reads the variable (`name` in upper case).
+    pub fn read(&self, name: &str) -> bool {
+        !self.not_paths.iter().any(|n| n == name)
+            && (self.names.iter().any(|n| n == name)
+                || self.prefixes.iter().any(|p| name.starts_with(p.as_str())))
+    }
+
+    /// Whether the variable takes a path (`name` in upper case).
+    pub fn takes_path(&self, name: &str) -> bool {
+        self.path_suffixes
+            .iter()
+            .any(|s| name.ends_with(s.as_str()))
+    }
 }
 
 /// Per ecosystem: optional files and directories the install reads, and what it writes.
@@ -160,15 +186,6 @@ pub fn classify(text: &str, cmd: &SimpleCommand) -> Role {
     if first.dynamic {
         return Role::Source(None);
     }
-    // A command substitution may read anything (`$(cat packages.txt)`).
-    if let Some(w) = cmd
-        .assigns
-        .iter()
-        .chain(&cmd.words)
-        .find(|w| w.value.contains("$(") || w.value.contains('`'))
-    {
-        return Role::Source(Some(format!("`{}` runs a command substitution", w.value)));
-    }
     let mut writes = Vec::new();
     for r in &cmd.redirects {
         match redirect_target(&text[r.clone()]) {
@@ -187,6 +204,17 @@ pub fn classify(text: &str, cmd: &SimpleCommand) -> Role {
         .or_else(|| super::php::recognise(words))
         .or_else(|| super::jvm::recognise(words))
         .unwrap_or_else(|| generic(words));
+    // A command substitution may read anything (`$(cat packages.txt)`); an install that says why
+    // it cannot move keeps its reason.
+    if !matches!(role, Role::Local { .. })
+        && let Some(w) = cmd
+            .assigns
+            .iter()
+            .chain(&cmd.words)
+            .find(|w| w.value.contains("$(") || w.value.contains('`'))
+    {
+        return Role::Source(Some(format!("`{}` runs a command substitution", w.value)));
+    }
     match role {
         Role::Free {
             writes: mut w,
@@ -365,6 +393,9 @@ mod tests {
     fn data_parses() {
         assert!(DATA.context_free.iter().any(|c| c == "apt-get"));
         assert!(DATA.carry_along.iter().any(|c| c == "apt-get"));
+        assert!(DATA.installer_env.read("PIP_FIND_LINKS"));
+        assert!(DATA.installer_env.takes_path("PIP_FIND_LINKS"));
+        assert!(!DATA.installer_env.read("GOPRIVATE"));
         assert!(
             !DATA
                 .carry_along

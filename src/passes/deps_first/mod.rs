@@ -912,6 +912,128 @@ fn names_project(
     None
 }
 
+/// Refuses when a variable an installer reads points it at local files: set by ENV or ARG in the
+/// stage (or a stage it builds on) before the install, or by `VAR=x` / `env VAR=x` before the command.
+fn installer_env(
+    doc: &Document,
+    whole: &Whole,
+    i: usize,
+    run: &RunInfo,
+    early_cmds: &[usize],
+    ctx: &Ctx,
+) -> Result<(), String> {
+    let mut stage = doc.instructions[i].stage;
+    let mut upto = i;
+    while let Some(st) = stage {
+        let s = &doc.stages[st];
+        for j in s.instructions.start + 1..upto.min(s.instructions.end) {
+            let x = &doc.instructions[j];
+            if !matches!(x.kind, Kind::Env | Kind::Arg) {
+                continue;
+            }
+            let text = x.text_arg().map(|t| t.value.as_str()).unwrap_or("");
+            for (name, value) in env_pairs(text) {
+                let value = if x.kind == Kind::Env {
+                    expand_env(doc, j, &value)
+                } else if value.is_empty() {
+                    // `ARG NAME`: the value comes from --build-arg.
+                    None
+                } else {
+                    Some(value.clone())
+                };
+                if let Some(why) = local_setting(&name, value.as_deref(), whole, ctx) {
+                    return Err(format!(
+                        "{} {name} at line {} {why}",
+                        x.kind.as_str(),
+                        doc.line(x.keyword.start)
+                    ));
+                }
+            }
+        }
+        stage = s.parent;
+        if let Some(p) = stage {
+            upto = doc.stages[p].instructions.end;
+        }
+    }
+    for &k in early_cmds {
+        if !matches!(run.roles[k], Role::Install(_) | Role::Build(_)) {
+            continue;
+        }
+        for (name, value) in crate::recognize::command_env(&run.cmds[k]) {
+            let v = (!value.contains('$')).then_some(value);
+            if let Some(why) = local_setting(name, v, whole, ctx) {
+                return Err(format!(
+                    "`{name}={value}` on the install (line {}) {why}",
+                    doc.line(run.cmds[k].range.start)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// If an installer variable set to `value` (`None`: not known statically) may point the install at
+/// project files, why.
+fn local_setting(name: &str, value: Option<&str>, whole: &Whole, ctx: &Ctx) -> Option<String> {
+    let env = &DATA.installer_env;
+    let upper = name.to_ascii_uppercase();
+    if !env.read(&upper) {
+        return None;
+    }
+    let takes_path = env.takes_path(&upper);
+    let Some(value) = value else {
+        return takes_path.then(|| {
+            "sets an installer path the pass cannot know (a variable or --build-arg): it may point into the project".to_string()
+        });
+    };
+    if upper == "GOFLAGS"
+        && ["-modfile", "-mod=vendor", "-overlay"]
+            .iter()
+            .any(|f| value.contains(f))
+    {
+        return Some(format!(
+            "(`{value}`) makes go read project files the pass does not copy"
+        ));
+    }
+    let boolish = |s: &str| {
+        matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+        ) || s.chars().all(|c| c.is_ascii_digit())
+    };
+    for item in value.split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | ';')) {
+        let item = item.trim_matches(|c| c == '"' || c == '\'');
+        if item.is_empty() {
+            continue;
+        }
+        let points = |what: String| {
+            Some(format!(
+                "points the installer at {what}, which the pass does not copy ahead of COPY . (line {})",
+                whole.line
+            ))
+        };
+        if item.contains("file:") {
+            return points(format!("the local URL {item}"));
+        }
+        if item.contains("://") || item.starts_with('~') {
+            continue;
+        }
+        if item.starts_with('/') {
+            if names_project(item, whole, None, ctx, false).is_some() {
+                return points(format!("{item}, in the directory COPY . fills"));
+            }
+            continue;
+        }
+        if item.starts_with('.') || item.contains('/') {
+            return points(format!("the relative path {item}"));
+        }
+        if takes_path && !item.starts_with('-') && !boolish(item) {
+            return points(format!("the relative path {item}"));
+        }
+    }
+    None
+}
+
 /// A short rendering of a command for messages.
 fn command_text(cmd: &SimpleCommand) -> String {
     let words: Vec<&str> = crate::recognize::effective_words(cmd)
@@ -1134,6 +1256,7 @@ fn plan(
         Shape::Split { last } => (0..=*last).collect(),
         Shape::NewRun { build } => vec![*build],
     };
+    installer_env(doc, &whole, i, run, &early_cmds, ctx)?;
     let mut applicability = Applicability::Safe;
     let mut labels: Vec<&'static str> = Vec::new();
     for &k in &early_cmds {

@@ -25,8 +25,53 @@ fn install(eco: Eco) -> Role {
     })
 }
 
-fn changes_dir() -> Role {
-    Role::Source(Some("it changes the project directory".into()))
+/// An install whose project directory is given by an option (`npm ci --prefix web`): refused, and
+/// reported, because the pass would copy the wrong manifests.
+fn changes_dir(eco: Eco, tool: &str, a: &Args, opts: &[&str]) -> Role {
+    let opt = a
+        .opts
+        .iter()
+        .find(|o| opts.contains(&o.name.as_str()))
+        .map_or(String::new(), |o| match &o.value {
+            Some(v) => format!("{} {v}", o.name),
+            None => o.name.clone(),
+        });
+    Role::Local {
+        eco,
+        reason: format!(
+            "`{tool} {opt}` installs in another project directory or workspace, which the pass does not follow"
+        ),
+    }
+}
+
+/// An install with a word only known when the RUN runs (`npm ci $FLAGS`): refused and reported.
+fn dynamic_install(eco: Eco, tool: &str, args: &[Word]) -> Option<Role> {
+    let w = args.iter().find(|w| w.dynamic)?;
+    Some(Role::Local {
+        eco,
+        reason: format!(
+            "`{tool}` is given `{}`, only known when the RUN runs: the pass cannot tell what it reads",
+            w.value
+        ),
+    })
+}
+
+/// Whether a word is an install subcommand of npm, yarn, pnpm or bun.
+fn install_word(w: Option<&&Word>) -> bool {
+    w.is_some_and(|w| {
+        matches!(
+            w.value.as_str(),
+            "ci" | "clean-install"
+                | "install-clean"
+                | "ic"
+                | "install"
+                | "i"
+                | "in"
+                | "isntall"
+                | "add"
+                | "fetch"
+        )
+    })
 }
 
 const NPM_VALUE: &[&str] = &[
@@ -86,10 +131,13 @@ fn is_global(a: &Args) -> bool {
 }
 
 fn npm(args: &[Word]) -> Role {
+    let a = Args::parse(args, NPM_VALUE);
     if args.iter().any(|w| w.dynamic) {
+        if install_word(a.pos.first()) && !is_global(&a) {
+            return dynamic_install(Eco::Npm, "npm", args).unwrap_or(Role::Source(None));
+        }
         return Role::Source(None);
     }
-    let a = Args::parse(args, NPM_VALUE);
     if a.has(&["-v", "--version"]) && a.pos.is_empty() {
         return free();
     }
@@ -110,8 +158,9 @@ fn npm(args: &[Word]) -> Role {
                     free()
                 };
             }
-            if a.has(&["--prefix", "-C", "-w", "--workspace", "--workspaces", "-ws"]) {
-                return changes_dir();
+            let dir_opts = ["--prefix", "-C", "-w", "--workspace", "--workspaces", "-ws"];
+            if a.has(&dir_opts) {
+                return changes_dir(Eco::Npm, "npm", &a, &dir_opts);
             }
             if let Some(p) = pkgs.first() {
                 if is_local_spec(&p.value) {
@@ -139,9 +188,6 @@ fn npm(args: &[Word]) -> Role {
 }
 
 fn yarn(args: &[Word]) -> Role {
-    if args.iter().any(|w| w.dynamic) {
-        return Role::Source(None);
-    }
     let a = Args::parse(
         args,
         &[
@@ -153,11 +199,25 @@ fn yarn(args: &[Word]) -> Role {
             "--mutex",
         ],
     );
+    let installs = a
+        .pos
+        .first()
+        .is_none_or(|w| w.value == "install" || w.dynamic);
+    if args.iter().any(|w| w.dynamic) {
+        if installs && !a.pos.iter().any(|w| w.value == "global") {
+            return dynamic_install(Eco::Yarn, "yarn", args).unwrap_or(Role::Source(None));
+        }
+        return Role::Source(None);
+    }
     if a.has(&["-v", "--version"]) && a.pos.is_empty() {
         return free();
     }
-    if a.has(&["--cwd", "--modules-folder"]) {
-        return changes_dir();
+    let dir_opts = ["--cwd", "--modules-folder"];
+    if a.has(&dir_opts) {
+        if installs {
+            return changes_dir(Eco::Yarn, "yarn", &a, &dir_opts);
+        }
+        return Role::Source(Some("it changes the project directory".into()));
     }
     let sub = a.pos.first().map(|w| w.value.as_str());
     match sub {
@@ -181,9 +241,6 @@ fn yarn(args: &[Word]) -> Role {
 }
 
 fn pnpm(args: &[Word]) -> Role {
-    if args.iter().any(|w| w.dynamic) {
-        return Role::Source(None);
-    }
     let a = Args::parse(
         args,
         &[
@@ -203,8 +260,20 @@ fn pnpm(args: &[Word]) -> Role {
     if a.has(&["-v", "--version"]) && a.pos.is_empty() {
         return free();
     }
-    if a.has(&["-C", "--dir", "--filter", "-F", "--modules-dir"]) {
-        return changes_dir();
+    let installs =
+        a.pos.first().is_some_and(|w| w.dynamic) || install_word(a.pos.first()) && !is_global(&a);
+    if args.iter().any(|w| w.dynamic) {
+        if installs {
+            return dynamic_install(Eco::Pnpm, "pnpm", args).unwrap_or(Role::Source(None));
+        }
+        return Role::Source(None);
+    }
+    let dir_opts = ["-C", "--dir", "--filter", "-F", "--modules-dir"];
+    if a.has(&dir_opts) {
+        if installs {
+            return changes_dir(Eco::Pnpm, "pnpm", &a, &dir_opts);
+        }
+        return Role::Source(Some("it changes the project directory".into()));
     }
     let Some(sub) = a.pos.first() else {
         return Role::Source(None);
@@ -226,8 +295,15 @@ fn pnpm(args: &[Word]) -> Role {
 
 fn bun(args: &[Word]) -> Role {
     let a = Args::parse(args, &["--cwd", "--registry", "--cache-dir"]);
+    let installs = install_word(a.pos.first()) && !is_global(&a);
+    if installs && let Some(r) = dynamic_install(Eco::Bun, "bun", args) {
+        return r;
+    }
     if a.has(&["--cwd"]) {
-        return changes_dir();
+        if installs {
+            return changes_dir(Eco::Bun, "bun", &a, &["--cwd"]);
+        }
+        return Role::Source(Some("it changes the project directory".into()));
     }
     let Some(sub) = a.pos.first() else {
         return Role::Source(None);

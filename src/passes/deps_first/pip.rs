@@ -168,10 +168,37 @@ pub fn is_local(v: &str) -> bool {
 
 fn install(args: &[Word], uv: bool) -> Role {
     let tool = if uv { "uv pip install" } else { "pip install" };
+    let a = Args::parse(args, VALUE_OPTS);
     if let Some(w) = args.iter().find(|w| w.dynamic) {
+        // With a requirements file it is a dependency install the user expects moved: say why not.
+        if a.has(&["-r", "--requirement", "-c", "--constraint"]) {
+            return Role::Local {
+                eco: Eco::Pip,
+                reason: format!(
+                    "`{tool}` is given `{}`, only known when the RUN runs: the pass cannot tell what it reads",
+                    w.value
+                ),
+            };
+        }
         return Role::Source(Some(format!("`{}` depends on a variable", w.value)));
     }
-    let a = Args::parse(args, VALUE_OPTS);
+    // An index that is a local directory or a file: URL reads files the pass does not copy.
+    if let Some(u) = a
+        .values(&[
+            "-i",
+            "--index-url",
+            "--extra-index-url",
+            "--index",
+            "--default-index",
+        ])
+        .into_iter()
+        .find(|u| (!u.contains("://") || u.contains("file:")) && !u.contains('$'))
+    {
+        return Role::Local {
+            eco: Eco::Pip,
+            reason: format!("`{tool}` uses the local index {u}"),
+        };
+    }
     if let Some(e) = a.values(&["-e", "--editable"]).first() {
         return Role::Local {
             eco: Eco::Pip,

@@ -54,6 +54,14 @@ pub fn recognise(words: &[Word]) -> Option<Role> {
 fn poetry(args: &[Word]) -> Role {
     let a = Args::parse(args, DIR_OPTS);
     if a.has(DIR_OPTS) {
+        if subcommand(args, DIR_OPTS)
+            .is_some_and(|(w, _)| matches!(w.value.as_str(), "install" | "sync"))
+        {
+            return Role::Local {
+                eco: Eco::Poetry,
+                reason: "`poetry install` runs in another project directory (-C/--directory/-P), which the pass does not follow".into(),
+            };
+        }
         return Role::Source(Some("it changes the project directory".into()));
     }
     let Some((sub, rest)) = subcommand(args, DIR_OPTS) else {
@@ -109,6 +117,12 @@ fn uv(args: &[Word]) -> Role {
         return free();
     };
     let ga = Args::parse(args, &global);
+    if ga.has(&["--directory", "--project", "--config-file"]) && sub.value == "sync" {
+        return Role::Local {
+            eco: Eco::Uv,
+            reason: "`uv sync` runs in another project directory or reads another config file (--directory/--project/--config-file), which the pass does not follow".into(),
+        };
+    }
     if ga.has(&["--directory", "--project", "--config-file"]) {
         return Role::Source(Some(
             "it changes the project directory or reads a config file".into(),
