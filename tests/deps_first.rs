@@ -716,3 +716,57 @@ fn pip_with_dynamic_words_is_a_reported_skip() {
         "`pip install` is given `$(cat extra.txt)`, only known when the RUN runs",
     );
 }
+
+#[test]
+fn requirements_read_every_option_on_a_line() {
+    let out = rewritten("pip_options_on_one_line");
+    assert!(
+        out.contains("COPY requirements.txt ./\nCOPY reqs/base.txt reqs/pins.txt ./reqs/\nRUN pip install -r requirements.txt\nCOPY . .\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn requirements_with_local_indexes_are_refused() {
+    refused(
+        "pip_requirements_local_index",
+        "base.txt uses --find-links ./wheels (line 1), a local directory",
+    );
+    for (reqs, reason) in [
+        ("--no-index\nflask\n", "uses --no-index (line 1)"),
+        (
+            "--index-url file:///app/wheels\nflask\n",
+            "uses --index-url file:///app/wheels (line 1), a local index",
+        ),
+        (
+            "-i ./simple\nflask\n",
+            "uses -i ./simple (line 1), a local index",
+        ),
+        (
+            "--extra-index-url=/srv/simple\nflask\n",
+            "uses --extra-index-url /srv/simple (line 1), a local index",
+        ),
+        (
+            "--pre -f wheels\nflask\n",
+            "uses --find-links wheels (line 1)",
+        ),
+        ("flask @ file:///app/flask.whl\n", "a local path"),
+        (
+            "--pre --frobnicate\nflask\n",
+            "uses the option --frobnicate (line 1)",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("requirements.txt"), reqs).unwrap();
+        let text =
+            "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+        let out = run(text, &opts(d)).unwrap();
+        assert_eq!(out.output, text, "{reqs}");
+        assert!(
+            out.skipped.iter().any(|s| s.reason.contains(reason)),
+            "{reqs}: {:?}",
+            out.skipped
+        );
+    }
+}
