@@ -770,3 +770,36 @@ fn requirements_with_local_indexes_are_refused() {
         );
     }
 }
+
+#[test]
+fn split_refuses_lists_with_other_operators() {
+    refused(
+        "pip_split_or_fallback",
+        "the install is not joined to the rest by `&&` alone (the RUN uses `||`)",
+    );
+    let base = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n";
+    for (run_line, op) in [
+        (
+            "RUN pip install -r requirements.txt && python manage.py check | tee log\n",
+            "`|`",
+        ),
+        (
+            "RUN pip install -r requirements.txt && python manage.py check; echo done\n",
+            "`;`",
+        ),
+        (
+            "RUN pip install -r requirements.txt && python manage.py check & wait\n",
+            "`&`",
+        ),
+        (
+            "RUN pip install -r requirements.txt && (python manage.py check)\n",
+            "`(`",
+        ),
+        (
+            "RUN true || pip install -r requirements.txt && python manage.py check\n",
+            "`||`",
+        ),
+    ] {
+        refused_text("pip_split_or_fallback", &format!("{base}{run_line}"), op);
+    }
+}

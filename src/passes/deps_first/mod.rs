@@ -1121,6 +1121,25 @@ fn shape(doc: &Document, run: &RunInfo) -> Result<Shape, String> {
     if first_source < last {
         return cant("it runs before the install");
     }
+    // Only a plain `a && b && c` list splits: a `||`, `|`, `;`, `&`, newline or subshell anywhere
+    // changes which failures stop the build once the list is cut in two.
+    for c in &run.cmds {
+        if let Some(op) = [&c.before, &c.after]
+            .into_iter()
+            .flatten()
+            .map(|s| s.op)
+            .find(|op| *op != "&&")
+        {
+            let op = if op == "\n" { "a newline" } else { op };
+            return cant(&format!(
+                "the install is not joined to the rest by `&&` alone (the RUN uses `{op}`)"
+            ));
+        }
+        let first_tok = c.assigns.first().or(c.words.first()).map(|w| w.range.start);
+        if first_tok != Some(c.range.start) {
+            return cant("the RUN uses shell control flow");
+        }
+    }
     for k in 0..=last {
         let c = &run.cmds[k];
         match &run.roles[k] {
