@@ -803,3 +803,127 @@ fn split_refuses_lists_with_other_operators() {
         refused_text("pip_split_or_fallback", &format!("{base}{run_line}"), op);
     }
 }
+
+#[test]
+fn manifests_with_local_paths_are_refused() {
+    refused(
+        "pnpm_override_file",
+        "package.json takes x from the local path file:./x (pnpm.overrides)",
+    );
+    refused(
+        "uv_find_links",
+        "pyproject.toml sets tool.uv.find-links to ./wheels, a local path the pass does not copy",
+    );
+    refused(
+        "poetry_file_source",
+        "pyproject.toml has a [[tool.poetry.source]] with url file:///app/wheels",
+    );
+    refused(
+        "yarn_offline_mirror",
+        ".yarnrc sets yarn-offline-mirror to ./npm-packages-offline-cache",
+    );
+    refused(
+        "yarn_berry_cache_folder",
+        ".yarnrc.yml points to ./offline-cache (cacheFolder)",
+    );
+    refused(
+        "npm_git_file_dependency",
+        "package.json takes shared from the local path git+file:///app/vendor/shared.git",
+    );
+}
+
+#[test]
+fn pnpm_patched_dependencies_come_along() {
+    let out = rewritten("pnpm_patched_dependencies");
+    assert!(
+        out.contains("COPY package.json pnpm-lock.yaml ./\nCOPY my-patches/left-pad@1.3.0.patch ./my-patches/\nRUN pnpm install --frozen-lockfile\nCOPY . .\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn more_local_manifest_settings_are_refused() {
+    let node = |pkg: &str, extra: &[(&str, &str)], install: &str, reason: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("package.json"), pkg).unwrap();
+        for (f, t) in extra {
+            std::fs::write(d.join(f), t).unwrap();
+        }
+        let text = format!("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {install}\n");
+        let out = run(&text, &opts(d)).unwrap();
+        assert_eq!(out.output, text, "{pkg}");
+        assert!(
+            out.skipped.iter().any(|s| s.reason.contains(reason)),
+            "{pkg}: {:?}",
+            out.skipped
+        );
+    };
+    node(
+        r#"{"dependencies":{"a":"link:../a"}}"#,
+        &[],
+        "npm install",
+        "takes a from the local path link:../a",
+    );
+    node(
+        r#"{"dependencies":{"a":"portal:./a"}}"#,
+        &[],
+        "yarn install",
+        "takes a from the local path portal:./a",
+    );
+    node(
+        r#"{"overrides":{"react":{"scheduler":"file:./scheduler"}}}"#,
+        &[],
+        "npm ci",
+        "takes scheduler from the local path file:./scheduler (overrides)",
+    );
+    node(
+        r#"{"pnpm":{"patchedDependencies":{"a@1.0.0":"my-patches/a.patch"}}}"#,
+        &[],
+        "pnpm install",
+        "patches a@1.0.0 with my-patches/a.patch (pnpm.patchedDependencies), a file the pass cannot copy",
+    );
+    node(
+        "{}",
+        &[("pnpm-workspace.yaml", "overrides:\n  a: link:./a\n")],
+        "pnpm install",
+        "pnpm-workspace.yaml takes a from the local path link:./a",
+    );
+    node(
+        "{}",
+        &[(".yarnrc.yml", "cacheFolder: ./offline-cache\n")],
+        "yarn install",
+        ".yarnrc.yml points to ./offline-cache (cacheFolder)",
+    );
+    let uv = |pyproject: &str, uv_toml: Option<&str>, reason: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("pyproject.toml"), pyproject).unwrap();
+        if let Some(u) = uv_toml {
+            std::fs::write(d.join("uv.toml"), u).unwrap();
+        }
+        let text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN uv sync\n";
+        let out = run(text, &opts(d)).unwrap();
+        assert_eq!(out.output, text, "{pyproject}");
+        assert!(
+            out.skipped.iter().any(|s| s.reason.contains(reason)),
+            "{pyproject}: {:?}",
+            out.skipped
+        );
+    };
+    uv(
+        "[project]\nname = \"a\"\n[tool.uv]\nno-index = true\n",
+        None,
+        "sets tool.uv.no-index",
+    );
+    uv(
+        "[project]\nname = \"a\"\n[[tool.uv.index]]\nname = \"local\"\nurl = \"./wheels\"\n",
+        None,
+        "has a tool.uv.index with url ./wheels",
+    );
+    uv(
+        "[project]\nname = \"a\"\n",
+        Some("find-links = [\"file:///app/wheels\"]\n"),
+        "uv.toml sets find-links to file:///app/wheels",
+    );
+}
