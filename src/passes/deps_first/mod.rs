@@ -108,20 +108,37 @@ In detail, the pass refuses when:
   (`node_modules`, `.venv`, `vendor`): the whole-context copy would overwrite them;
 - something between the whole-context copy and the install may be needed by the install: a RUN that
   may read or change project files, a COPY or ADD, WORKDIR, USER, SHELL, VOLUME, or an ENV or ARG that
-  is not known to be inert (or that a moved RUN uses). A RUN in between that reads no project file
-  (`RUN npm install -g pnpm`, `RUN apt-get install -y gcc`) moves along, in its order, ahead of the
-  install;
+  is not known to be inert (or that a moved RUN uses). A RUN in between moves along, in its order,
+  ahead of the install only when every command is on a short allow-list of commands that do not read
+  the project (`RUN npm install -g pnpm`, `RUN apt-get install -y gcc`), every word is static (no
+  `$(...)`, backticks or `$VAR`) and no word names a relative path, a path in the copied directory or
+  an entry of the build context (so `RUN apt-get install -y $(cat packages.txt)`, `RUN ldconfig
+  /app/lib` and `RUN corepack install` make it refuse);
+- a variable an installer reads (`PIP_*`, `UV_*`, `POETRY_*`, `PIPENV_*`, `NPM_CONFIG_*`, `YARN_*`,
+  `PNPM_*`, `BUN_*`, `BUNDLE_*`, `COMPOSER_*`, `GOFLAGS`, `GOPROXY`...), set by ENV or ARG in the stage
+  or a stage it builds on, or on the install's command line (`PIP_FIND_LINKS=wheels pip install`),
+  points at a relative path, a path in the copied directory or a `file:` URL;
+- the install's words are only known when it runs (`pip install -r requirements.txt $(cat x)`);
+- a command in the same RUN uses a command substitution, or names a path in the copied directory;
 - the same RUN also runs something that may need the source (`python manage.py collectstatic`) and it
-  cannot be split safely at an `&&`;
+  cannot be split safely: only a list joined by `&&` alone splits (a `||`, `|`, `;`, `&` or subshell
+  anywhere makes the pass refuse);
 - the install is of the project itself: `pip install .`, `pip install -e .`, a requirements file with
   `-e .`, `.` or a local path, `poetry install --only-root`;
-- a manifest references local files the pass does not copy: pip `--find-links` to a directory,
+- a manifest references local files the pass does not copy: a requirements file (any option on any
+  line, followed recursively) with `--find-links`, `--no-index`, a local or `file:` index URL or a
+  local requirement; uv `find-links`, `no-index` or a local `index` (pyproject.toml or uv.toml);
+  a Poetry `source` with a local URL; pnpm `overrides` with local paths (package.json or
+  pnpm-workspace.yaml) or `patchedDependencies` files that are not plain context files (those are
+  copied along); yarn `yarn-offline-mirror` (.yarnrc) or a `.yarnrc.yml` path outside `.yarn/`
+  (`cacheFolder: ./offline-cache`); npm `git+file:`, `link:` or `portal:` specs; pip `--find-links` to a directory,
   Poetry, uv or Pipfile path dependencies, a uv workspace, npm `file:` dependencies, lifecycle scripts
   (`preinstall`, `install`, `postinstall`, `prepare`) other than known ones such as `patch-package`,
   workspace patterns other than `dir/*` or a literal directory, `go.work`, a Go `replace` to a
   directory without `go.mod`, a Gemfile with `gemspec` whose gemspec loads files, `path:` gems or
   `eval_gemfile`, Composer `path` repositories, Maven modules, Gradle multi-project builds or `buildSrc`;
-- the install changes its project directory (`--prefix`, `--cwd`, `-C`, `--working-dir`), runs in
+- the install changes its project directory (`--prefix`, `--cwd`, `-C`, `--dir`, `--workspace`,
+  `--working-dir`, `npm_config_prefix=`), runs in
   a heredoc, or is an exec-form RUN that would need new options.
 
 ## Fix safety
