@@ -927,3 +927,17 @@ fn more_local_manifest_settings_are_refused() {
         "uv.toml sets find-links to file:///app/wheels",
     );
 }
+
+#[test]
+fn venv_inside_the_copy_still_moves() {
+    let d = dir("pip_no_workdir_relative");
+    let text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN python -m venv /app/.venv && /app/.venv/bin/pip install -r requirements.txt\n";
+    let out = run(text, &opts(&d)).unwrap();
+    assert!(
+        out.output
+            .contains("COPY requirements.txt ./\nRUN python -m venv /app/.venv"),
+        "{}\n{:?}",
+        out.output,
+        out.skipped
+    );
+}

@@ -1484,7 +1484,18 @@ fn free_effects(
     need: &mut Need,
 ) -> Result<(), String> {
     // A word naming the copied directory (`ldconfig /app/lib`) would see it empty before the copy.
+    // What the command creates there (`python -m venv /app/.venv`) is checked as an output below.
+    let created: Vec<String> = cwd
+        .map(|c| writes.iter().map(|wr| absolute(c, wr)).collect())
+        .unwrap_or_default();
     for w in crate::recognize::effective_words(cmd).iter().skip(1) {
+        let abs = w
+            .value
+            .starts_with('/')
+            .then(|| crate::model::normalize_path(&w.value));
+        if abs.is_some_and(|a| created.contains(&a)) {
+            continue;
+        }
         if let Some(why) = names_project(&w.value, whole, cwd, ctx, false) {
             return Err(format!("`{}` {why}", command_text(cmd)));
         }
