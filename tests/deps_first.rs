@@ -926,6 +926,11 @@ fn more_local_manifest_settings_are_refused() {
         Some("find-links = [\"file:///app/wheels\"]\n"),
         "uv.toml sets find-links to file:///app/wheels",
     );
+    uv(
+        "[project]\nname = \"a\"\n[tool.uv.sources]\nlib = [{ index = \"pypi\", marker = \"sys_platform == 'darwin'\" }, { path = \"./libs/lib\" }]\n",
+        None,
+        "takes lib from a local path or workspace",
+    );
 }
 
 #[test]

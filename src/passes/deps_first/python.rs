@@ -437,8 +437,13 @@ pub fn uv_needs(dir: &str, ctx: &Ctx) -> Result<Need, String> {
     }
     if let Some(src) = path(&t, &["tool", "uv", "sources"]).and_then(|s| s.as_table()) {
         for (name, v) in src {
-            let t = v.as_table();
-            if t.is_some_and(|t| {
+            // A source is a table, or a list of tables chosen by markers.
+            let tables: Vec<&toml::Table> = match v {
+                toml::Value::Table(t) => vec![t],
+                toml::Value::Array(a) => a.iter().filter_map(|x| x.as_table()).collect(),
+                _ => vec![],
+            };
+            if tables.iter().any(|t| {
                 t.contains_key("path")
                     || t.contains_key("workspace")
                     || t.get("url")
