@@ -446,7 +446,7 @@ COPY package.json yarn.lock ./\nRUN yarn install\n\nCOPY . .\n\nRUN yarn build\n
 fn run_in_between_touching_the_copy_is_refused() {
     refused(
         "pip_run_touches_dest",
-        "`rm -rf /app/.git` changes /app/.git, where COPY . (line 3) puts the context",
+        "`rm -rf /app/.git` names /app/.git, where COPY . (line 3) puts the context",
     );
 }
 
@@ -556,4 +556,393 @@ fn wrong_context_is_detected() {
     assert!(out.skipped[0].reason.contains(
         "COPY at line 5 copies deploy/nginx.conf, which is not in the build context: the context is probably another directory"
     ));
+}
+
+// ---------------------------------------------------------------- regressions (adversarial review)
+
+/// Runs `text` with fixture `case` as the build context and asserts it is left alone with a skip
+/// whose reason contains `reason`.
+fn refused_text(case: &str, text: &str, reason: &str) {
+    let d = dir(case);
+    let out = run(text, &opts(&d)).unwrap();
+    assert_eq!(out.output, text, "{case}: deps-first must not touch this");
+    assert!(out.applied.is_empty(), "{text}");
+    assert!(
+        out.skipped.iter().any(|s| s.reason.contains(reason)),
+        "{text}: expected a skip containing {reason:?}, got {:?}",
+        out.skipped
+    );
+}
+
+#[test]
+fn carried_run_with_command_substitution_is_refused() {
+    refused(
+        "carry_command_substitution",
+        "RUN at line 4 runs between COPY . (line 3) and the install",
+    );
+    let base = "FROM python:3.12\nWORKDIR /app\nCOPY . .\n";
+    let tail = "RUN pip install -r requirements.txt\n";
+    for between in [
+        "RUN apt-get update && apt-get install -y `cat packages.txt`\n",
+        "RUN apt-get update && apt-get install -y \"$(cat packages.txt)\"\n",
+        "RUN apt-get update && apt-get install -y $(cat /app/packages.txt)\n",
+        "RUN apt-get install -y $PKGS\n",
+        "RUN . ./env.sh\n",
+        "RUN xargs apt-get install -y < packages.txt\n",
+        "RUN apt-get install -y packages.txt\n",
+    ] {
+        refused_text(
+            "carry_command_substitution",
+            &format!("{base}{between}{tail}"),
+            "RUN at line 4 runs between COPY . (line 3) and the install",
+        );
+    }
+    // The same in the install's own RUN: the early RUN would not see packages.txt.
+    refused_text(
+        "carry_command_substitution",
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN apt-get install -y $(cat packages.txt) && pip install -r requirements.txt\n",
+        "runs a command substitution",
+    );
+}
+
+#[test]
+fn carried_ldconfig_of_the_copy_is_refused() {
+    refused(
+        "carry_ldconfig",
+        "RUN at line 4 runs between COPY . (line 3) and the install and cannot move ahead of the copy: `ldconfig /app/lib` is not a command known to leave the project alone",
+    );
+    // In the install's own RUN too.
+    refused_text(
+        "carry_ldconfig",
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN ldconfig /app/lib && pip install -r requirements.txt\n",
+        "`ldconfig /app/lib` names /app/lib, where COPY . (line 3) puts the context",
+    );
+}
+
+#[test]
+fn carried_corepack_is_refused() {
+    refused(
+        "carry_corepack",
+        "RUN at line 4 runs between COPY . (line 3) and the install and may produce what it needs",
+    );
+    refused_text(
+        "carry_corepack",
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack prepare --activate\nRUN pnpm install --frozen-lockfile\n",
+        "RUN at line 4 runs between COPY . (line 3) and the install and may produce what it needs",
+    );
+    refused_text(
+        "carry_corepack",
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack enable\nRUN pnpm install --frozen-lockfile\n",
+        "`corepack enable` is not a command known to leave the project alone",
+    );
+}
+
+#[test]
+fn installer_env_pointing_into_the_copy_is_refused() {
+    refused(
+        "env_pip_constraint",
+        "ENV PIP_CONSTRAINT at line 2 points the installer at /app/constraints.txt, in the directory COPY . fills",
+    );
+    refused(
+        "env_pip_find_links",
+        "ENV PIP_FIND_LINKS at line 3 points the installer at /app/wheels",
+    );
+    refused(
+        "env_npm_userconfig",
+        "ENV NPM_CONFIG_USERCONFIG at line 3 points the installer at /app/ci.npmrc",
+    );
+    refused_text(
+        "env_pip_find_links",
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN PIP_FIND_LINKS=wheels pip install -r requirements.txt\n",
+        "`PIP_FIND_LINKS=wheels` on the install (line 4) points the installer at the relative path wheels",
+    );
+    refused_text(
+        "env_pip_find_links",
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN env PIP_FIND_LINKS=file:///app/wheels pip install -r requirements.txt\n",
+        "the local URL file:///app/wheels",
+    );
+    refused_text(
+        "env_npm_userconfig",
+        "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm_config_prefix=frontend npm ci\n",
+        "`npm_config_prefix=frontend` on the install (line 4) points the installer at the relative path frontend",
+    );
+    // A parent stage's ENV counts too.
+    refused_text(
+        "env_pip_constraint",
+        "FROM python:3.12-slim AS base\nENV PIP_CONSTRAINT=/app/constraints.txt\nFROM base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        "ENV PIP_CONSTRAINT at line 2",
+    );
+    // Settings that are not local paths do not stop the rewrite.
+    let d = dir("env_pip_constraint");
+    let text = "FROM python:3.12-slim\nENV PIP_NO_CACHE_DIR=1 PIP_INDEX_URL=https://pypi.acme.dev/simple PIP_CACHE_DIR=/tmp/pip\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+    let out = run(text, &opts(&d)).unwrap();
+    assert!(
+        out.output
+            .contains("COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"),
+        "{}",
+        out.output
+    );
+}
+
+#[test]
+fn install_in_another_directory_is_a_reported_skip() {
+    refused(
+        "npm_prefix_frontend",
+        "`npm --prefix frontend` installs in another project directory or workspace",
+    );
+    for (text, reason) in [
+        ("RUN npm ci --prefix=frontend\n", "`npm --prefix frontend`"),
+        ("RUN pnpm --dir frontend install\n", "`pnpm --dir frontend`"),
+        ("RUN pnpm -C frontend install\n", "`pnpm -C frontend`"),
+        ("RUN yarn --cwd frontend install\n", "`yarn --cwd frontend`"),
+        ("RUN npm ci --workspace api\n", "`npm --workspace api`"),
+        (
+            "RUN npm ci $NPM_FLAGS\n",
+            "`npm` is given `$NPM_FLAGS`, only known when the RUN runs",
+        ),
+    ] {
+        refused_text(
+            "npm_prefix_frontend",
+            &format!("FROM node:20-alpine\nWORKDIR /app\nCOPY . .\n{text}"),
+            reason,
+        );
+    }
+}
+
+#[test]
+fn pip_with_dynamic_words_is_a_reported_skip() {
+    refused(
+        "pip_dynamic_words",
+        "`pip install` is given `$(cat extra.txt)`, only known when the RUN runs",
+    );
+}
+
+#[test]
+fn requirements_read_every_option_on_a_line() {
+    let out = rewritten("pip_options_on_one_line");
+    assert!(
+        out.contains("COPY requirements.txt ./\nCOPY reqs/base.txt reqs/pins.txt ./reqs/\nRUN pip install -r requirements.txt\nCOPY . .\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn requirements_with_local_indexes_are_refused() {
+    refused(
+        "pip_requirements_local_index",
+        "base.txt uses --find-links ./wheels (line 1), a local directory",
+    );
+    for (reqs, reason) in [
+        ("--no-index\nflask\n", "uses --no-index (line 1)"),
+        (
+            "--index-url file:///app/wheels\nflask\n",
+            "uses --index-url file:///app/wheels (line 1), a local index",
+        ),
+        (
+            "-i ./simple\nflask\n",
+            "uses -i ./simple (line 1), a local index",
+        ),
+        (
+            "--extra-index-url=/srv/simple\nflask\n",
+            "uses --extra-index-url /srv/simple (line 1), a local index",
+        ),
+        (
+            "--pre -f wheels\nflask\n",
+            "uses --find-links wheels (line 1)",
+        ),
+        ("flask @ file:///app/flask.whl\n", "a local path"),
+        (
+            "--pre --frobnicate\nflask\n",
+            "uses the option --frobnicate (line 1)",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("requirements.txt"), reqs).unwrap();
+        let text =
+            "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
+        let out = run(text, &opts(d)).unwrap();
+        assert_eq!(out.output, text, "{reqs}");
+        assert!(
+            out.skipped.iter().any(|s| s.reason.contains(reason)),
+            "{reqs}: {:?}",
+            out.skipped
+        );
+    }
+}
+
+#[test]
+fn split_refuses_lists_with_other_operators() {
+    refused(
+        "pip_split_or_fallback",
+        "the install is not joined to the rest by `&&` alone (the RUN uses `||`)",
+    );
+    let base = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n";
+    for (run_line, op) in [
+        (
+            "RUN pip install -r requirements.txt && python manage.py check | tee log\n",
+            "`|`",
+        ),
+        (
+            "RUN pip install -r requirements.txt && python manage.py check; echo done\n",
+            "`;`",
+        ),
+        (
+            "RUN pip install -r requirements.txt && python manage.py check & wait\n",
+            "`&`",
+        ),
+        (
+            "RUN pip install -r requirements.txt && (python manage.py check)\n",
+            "`(`",
+        ),
+        (
+            "RUN true || pip install -r requirements.txt && python manage.py check\n",
+            "`||`",
+        ),
+    ] {
+        refused_text("pip_split_or_fallback", &format!("{base}{run_line}"), op);
+    }
+}
+
+#[test]
+fn manifests_with_local_paths_are_refused() {
+    refused(
+        "pnpm_override_file",
+        "package.json takes x from the local path file:./x (pnpm.overrides)",
+    );
+    refused(
+        "uv_find_links",
+        "pyproject.toml sets tool.uv.find-links to ./wheels, a local path the pass does not copy",
+    );
+    refused(
+        "poetry_file_source",
+        "pyproject.toml has a [[tool.poetry.source]] with url file:///app/wheels",
+    );
+    refused(
+        "yarn_offline_mirror",
+        ".yarnrc sets yarn-offline-mirror to ./npm-packages-offline-cache",
+    );
+    refused(
+        "yarn_berry_cache_folder",
+        ".yarnrc.yml points to ./offline-cache (cacheFolder)",
+    );
+    refused(
+        "npm_git_file_dependency",
+        "package.json takes shared from the local path git+file:///app/vendor/shared.git",
+    );
+}
+
+#[test]
+fn pnpm_patched_dependencies_come_along() {
+    let out = rewritten("pnpm_patched_dependencies");
+    assert!(
+        out.contains("COPY package.json pnpm-lock.yaml ./\nCOPY my-patches/left-pad@1.3.0.patch ./my-patches/\nRUN pnpm install --frozen-lockfile\nCOPY . .\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn more_local_manifest_settings_are_refused() {
+    let node = |pkg: &str, extra: &[(&str, &str)], install: &str, reason: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("package.json"), pkg).unwrap();
+        for (f, t) in extra {
+            std::fs::write(d.join(f), t).unwrap();
+        }
+        let text = format!("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {install}\n");
+        let out = run(&text, &opts(d)).unwrap();
+        assert_eq!(out.output, text, "{pkg}");
+        assert!(
+            out.skipped.iter().any(|s| s.reason.contains(reason)),
+            "{pkg}: {:?}",
+            out.skipped
+        );
+    };
+    node(
+        r#"{"dependencies":{"a":"link:../a"}}"#,
+        &[],
+        "npm install",
+        "takes a from the local path link:../a",
+    );
+    node(
+        r#"{"dependencies":{"a":"portal:./a"}}"#,
+        &[],
+        "yarn install",
+        "takes a from the local path portal:./a",
+    );
+    node(
+        r#"{"overrides":{"react":{"scheduler":"file:./scheduler"}}}"#,
+        &[],
+        "npm ci",
+        "takes scheduler from the local path file:./scheduler (overrides)",
+    );
+    node(
+        r#"{"pnpm":{"patchedDependencies":{"a@1.0.0":"my-patches/a.patch"}}}"#,
+        &[],
+        "pnpm install",
+        "patches a@1.0.0 with my-patches/a.patch (pnpm.patchedDependencies), a file the pass cannot copy",
+    );
+    node(
+        "{}",
+        &[("pnpm-workspace.yaml", "overrides:\n  a: link:./a\n")],
+        "pnpm install",
+        "pnpm-workspace.yaml takes a from the local path link:./a",
+    );
+    node(
+        "{}",
+        &[(".yarnrc.yml", "cacheFolder: ./offline-cache\n")],
+        "yarn install",
+        ".yarnrc.yml points to ./offline-cache (cacheFolder)",
+    );
+    let uv = |pyproject: &str, uv_toml: Option<&str>, reason: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(d.join("pyproject.toml"), pyproject).unwrap();
+        if let Some(u) = uv_toml {
+            std::fs::write(d.join("uv.toml"), u).unwrap();
+        }
+        let text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN uv sync\n";
+        let out = run(text, &opts(d)).unwrap();
+        assert_eq!(out.output, text, "{pyproject}");
+        assert!(
+            out.skipped.iter().any(|s| s.reason.contains(reason)),
+            "{pyproject}: {:?}",
+            out.skipped
+        );
+    };
+    uv(
+        "[project]\nname = \"a\"\n[tool.uv]\nno-index = true\n",
+        None,
+        "sets tool.uv.no-index",
+    );
+    uv(
+        "[project]\nname = \"a\"\n[[tool.uv.index]]\nname = \"local\"\nurl = \"./wheels\"\n",
+        None,
+        "has a tool.uv.index with url ./wheels",
+    );
+    uv(
+        "[project]\nname = \"a\"\n",
+        Some("find-links = [\"file:///app/wheels\"]\n"),
+        "uv.toml sets find-links to file:///app/wheels",
+    );
+    uv(
+        "[project]\nname = \"a\"\n[tool.uv.sources]\nlib = [{ index = \"pypi\", marker = \"sys_platform == 'darwin'\" }, { path = \"./libs/lib\" }]\n",
+        None,
+        "takes lib from a local path or workspace",
+    );
+}
+
+#[test]
+fn venv_inside_the_copy_still_moves() {
+    let d = dir("pip_no_workdir_relative");
+    let text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN python -m venv /app/.venv && /app/.venv/bin/pip install -r requirements.txt\n";
+    let out = run(text, &opts(&d)).unwrap();
+    assert!(
+        out.output
+            .contains("COPY requirements.txt ./\nRUN python -m venv /app/.venv"),
+        "{}\n{:?}",
+        out.output,
+        out.skipped
+    );
 }

@@ -16,10 +16,37 @@ use super::{Eco, Role};
 #[derive(Debug, Deserialize)]
 pub struct Data {
     pub context_free: Vec<String>,
+    pub carry_along: Vec<String>,
     pub absolute_paths_only: Vec<String>,
     pub inert_env: Vec<String>,
+    pub installer_env: InstallerEnv,
     pub safe_lifecycle_scripts: BTreeMap<String, Vec<String>>,
     pub ecosystems: BTreeMap<String, EcoData>,
+}
+
+/// The installers' environment variables (see `installer_env` in the YAML).
+#[derive(Debug, Deserialize)]
+pub struct InstallerEnv {
+    pub prefixes: Vec<String>,
+    pub names: Vec<String>,
+    pub not_paths: Vec<String>,
+    pub path_suffixes: Vec<String>,
+}
+
+impl InstallerEnv {
+    /// Whether an installer reads the variable (`name` in upper case).
+    pub fn read(&self, name: &str) -> bool {
+        !self.not_paths.iter().any(|n| n == name)
+            && (self.names.iter().any(|n| n == name)
+                || self.prefixes.iter().any(|p| name.starts_with(p.as_str())))
+    }
+
+    /// Whether the variable takes a path (`name` in upper case).
+    pub fn takes_path(&self, name: &str) -> bool {
+        self.path_suffixes
+            .iter()
+            .any(|s| name.ends_with(s.as_str()))
+    }
 }
 
 /// Per ecosystem: optional files and directories the install reads, and what it writes.
@@ -177,6 +204,17 @@ pub fn classify(text: &str, cmd: &SimpleCommand) -> Role {
         .or_else(|| super::php::recognise(words))
         .or_else(|| super::jvm::recognise(words))
         .unwrap_or_else(|| generic(words));
+    // A command substitution may read anything (`$(cat packages.txt)`); an install that says why
+    // it cannot move keeps its reason.
+    if !matches!(role, Role::Local { .. })
+        && let Some(w) = cmd
+            .assigns
+            .iter()
+            .chain(&cmd.words)
+            .find(|w| w.value.contains("$(") || w.value.contains('`'))
+    {
+        return Role::Source(Some(format!("`{}` runs a command substitution", w.value)));
+    }
     match role {
         Role::Free {
             writes: mut w,
@@ -354,6 +392,16 @@ mod tests {
     #[test]
     fn data_parses() {
         assert!(DATA.context_free.iter().any(|c| c == "apt-get"));
+        assert!(DATA.carry_along.iter().any(|c| c == "apt-get"));
+        assert!(DATA.installer_env.read("PIP_FIND_LINKS"));
+        assert!(DATA.installer_env.takes_path("PIP_FIND_LINKS"));
+        assert!(!DATA.installer_env.read("GOPRIVATE"));
+        assert!(
+            !DATA
+                .carry_along
+                .iter()
+                .any(|c| c == "corepack" || c == "ldconfig")
+        );
         assert!(DATA.inert_env.iter().any(|c| c == "PYTHONUNBUFFERED"));
         for eco in Eco::ALL {
             assert!(DATA.ecosystems.contains_key(eco.key()), "{}", eco.key());

@@ -108,20 +108,37 @@ In detail, the pass refuses when:
   (`node_modules`, `.venv`, `vendor`): the whole-context copy would overwrite them;
 - something between the whole-context copy and the install may be needed by the install: a RUN that
   may read or change project files, a COPY or ADD, WORKDIR, USER, SHELL, VOLUME, or an ENV or ARG that
-  is not known to be inert (or that a moved RUN uses). A RUN in between that reads no project file
-  (`RUN npm install -g pnpm`, `RUN apt-get install -y gcc`) moves along, in its order, ahead of the
-  install;
+  is not known to be inert (or that a moved RUN uses). A RUN in between moves along, in its order,
+  ahead of the install only when every command is on a short allow-list of commands that do not read
+  the project (`RUN npm install -g pnpm`, `RUN apt-get install -y gcc`), every word is static (no
+  `$(...)`, backticks or `$VAR`) and no word names a relative path, a path in the copied directory or
+  an entry of the build context (so `RUN apt-get install -y $(cat packages.txt)`, `RUN ldconfig
+  /app/lib` and `RUN corepack install` make it refuse);
+- a variable an installer reads (`PIP_*`, `UV_*`, `POETRY_*`, `PIPENV_*`, `NPM_CONFIG_*`, `YARN_*`,
+  `PNPM_*`, `BUN_*`, `BUNDLE_*`, `COMPOSER_*`, `GOFLAGS`, `GOPROXY`...), set by ENV or ARG in the stage
+  or a stage it builds on, or on the install's command line (`PIP_FIND_LINKS=wheels pip install`),
+  points at a relative path, a path in the copied directory or a `file:` URL;
+- the install's words are only known when it runs (`pip install -r requirements.txt $(cat x)`);
+- a command in the same RUN uses a command substitution, or names a path in the copied directory;
 - the same RUN also runs something that may need the source (`python manage.py collectstatic`) and it
-  cannot be split safely at an `&&`;
+  cannot be split safely: only a list joined by `&&` alone splits (a `||`, `|`, `;`, `&` or subshell
+  anywhere makes the pass refuse);
 - the install is of the project itself: `pip install .`, `pip install -e .`, a requirements file with
   `-e .`, `.` or a local path, `poetry install --only-root`;
-- a manifest references local files the pass does not copy: pip `--find-links` to a directory,
+- a manifest references local files the pass does not copy: a requirements file (any option on any
+  line, followed recursively) with `--find-links`, `--no-index`, a local or `file:` index URL or a
+  local requirement; uv `find-links`, `no-index` or a local `index` (pyproject.toml or uv.toml);
+  a Poetry `source` with a local URL; pnpm `overrides` with local paths (package.json or
+  pnpm-workspace.yaml) or `patchedDependencies` files that are not plain context files (those are
+  copied along); yarn `yarn-offline-mirror` (.yarnrc) or a `.yarnrc.yml` path outside `.yarn/`
+  (`cacheFolder: ./offline-cache`); npm `git+file:`, `link:` or `portal:` specs; pip `--find-links` to a directory,
   Poetry, uv or Pipfile path dependencies, a uv workspace, npm `file:` dependencies, lifecycle scripts
   (`preinstall`, `install`, `postinstall`, `prepare`) other than known ones such as `patch-package`,
   workspace patterns other than `dir/*` or a literal directory, `go.work`, a Go `replace` to a
   directory without `go.mod`, a Gemfile with `gemspec` whose gemspec loads files, `path:` gems or
   `eval_gemfile`, Composer `path` repositories, Maven modules, Gradle multi-project builds or `buildSrc`;
-- the install changes its project directory (`--prefix`, `--cwd`, `-C`, `--working-dir`), runs in
+- the install changes its project directory (`--prefix`, `--cwd`, `-C`, `--dir`, `--workspace`,
+  `--working-dir`, `npm_config_prefix=`), runs in
   a heredoc, or is an exec-form RUN that would need new options.
 
 ## Fix safety
@@ -707,7 +724,13 @@ fn expand_env(doc: &Document, idx: usize, s: &str) -> Option<String> {
 /// Refuses when something between the whole-context copy and the install may be needed by it.
 /// RUNs in between that read no project file (`RUN npm install -g pnpm`) are returned: they move
 /// along, in their order, ahead of the install.
-fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<Vec<usize>, String> {
+fn check_between(
+    doc: &Document,
+    ctx: &Ctx,
+    whole: &Whole,
+    w: usize,
+    i: usize,
+) -> Result<Vec<usize>, String> {
     let wl = whole.line;
     let mut carried = Vec::new();
     for j in w + 1..i {
@@ -724,6 +747,14 @@ fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<Ve
                             .all(|ro| matches!(ro, Role::Free { .. } | Role::Shell))
                 });
                 if free {
+                    // Only RUNs that surely leave the project alone move along; anything else refuses.
+                    if let Some(r) = analyse(doc, x)
+                        && let Err(why) = carry_check(doc, ctx, whole, j, &r)
+                    {
+                        return Err(format!(
+                            "RUN at line {line} runs between COPY . (line {wl}) and the install and cannot move ahead of the copy: {why}"
+                        ));
+                    }
                     carried.push(j);
                     continue;
                 }
@@ -771,6 +802,253 @@ fn check_between(doc: &Document, whole: &Whole, w: usize, i: usize) -> Result<Ve
         }
     }
     Ok(carried)
+}
+
+/// Checks that a RUN between the whole-context copy and the install can run before that copy: every
+/// word is static (no `$(...)`, backticks or `$VAR`), every command is on the `carry_along` list of
+/// `transforms/deps_first.yaml`, and no word names a relative path, a path in the copied directory or
+/// the working directory, or an entry of the build context. `Err` says what stops it.
+fn carry_check(
+    doc: &Document,
+    ctx: &Ctx,
+    whole: &Whole,
+    j: usize,
+    r: &RunInfo,
+) -> Result<(), String> {
+    let cwd = workdir(doc, j);
+    for (k, cmd) in r.cmds.iter().enumerate() {
+        if let Some(w) = cmd
+            .assigns
+            .iter()
+            .chain(&cmd.words)
+            .find(|w| w.dynamic || w.value.contains(['$', '`']))
+        {
+            return Err(format!("`{}` is only known when the RUN runs", w.value));
+        }
+        if let Some(rd) = cmd
+            .redirects
+            .iter()
+            .find(|rd| doc.text[(*rd).clone()].contains(['$', '`']))
+        {
+            return Err(format!(
+                "the redirection `{}` is only known when the RUN runs",
+                doc.text[rd.clone()].trim()
+            ));
+        }
+        let words = crate::recognize::effective_words(cmd);
+        let Some(first) = words.first() else {
+            continue;
+        };
+        let name = crate::recognize::basename(&first.value);
+        if !(DATA.carry_along.iter().any(|c| c == name) || crate::recognize::is_pip(name)) {
+            return Err(format!(
+                "`{}` is not a command known to leave the project alone",
+                command_text(&r.cmds[k])
+            ));
+        }
+        if matches!(name, "npm" | "yarn" | "yarnpkg" | "pnpm")
+            && let Some(rc) = [".npmrc", ".yarnrc", ".yarnrc.yml"]
+                .into_iter()
+                .find(|f| ctx.exists(f))
+        {
+            return Err(format!(
+                "`{name}` may read the project's {rc}, which COPY . (line {}) brings",
+                whole.line
+            ));
+        }
+        for w in &words[1..] {
+            if let Some(why) = names_project(&w.value, whole, cwd.as_deref(), ctx, true) {
+                return Err(format!("`{}` {why}", command_text(cmd)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// If a word of a command that runs before the whole-context copy may name a project path, why.
+/// `strict`: also relative paths and names of context entries (for RUNs moved along whole).
+fn names_project(
+    v: &str,
+    whole: &Whole,
+    cwd: Option<&str>,
+    ctx: &Ctx,
+    strict: bool,
+) -> Option<String> {
+    let mut cands = vec![v];
+    if let Some((_, val)) = v.split_once('=') {
+        cands.push(val);
+    }
+    for c in cands {
+        let c = c.strip_prefix("file:").unwrap_or(c);
+        if c.is_empty() || c.contains("://") {
+            continue;
+        }
+        if c.starts_with('/') {
+            let abs = crate::model::normalize_path(c);
+            let known = !whole.dest_abs.starts_with(CWD);
+            let under =
+                |base: &str| relative_to(base, &abs).is_some() || relative_to(&abs, base).is_some();
+            let clash = if known {
+                under(&whole.dest_abs) || cwd.is_some_and(|d| !d.starts_with(CWD) && under(d))
+            } else {
+                let top = abs.trim_start_matches('/').split('/').next().unwrap_or("");
+                !matches!(top, "var" | "tmp" | "root" | "etc" | "usr" | "opt" | "home")
+                    || ctx.exists(top)
+            };
+            if clash {
+                return Some(format!(
+                    "names {c}, where COPY . (line {}) puts the context",
+                    whole.line
+                ));
+            }
+            continue;
+        }
+        if !whole.dest_abs.starts_with(CWD)
+            && (c.contains(&format!("{}/", whole.dest_abs)) || c.ends_with(&whole.dest_abs))
+        {
+            return Some(format!(
+                "names {c}, where COPY . (line {}) puts the context",
+                whole.line
+            ));
+        }
+        if c.starts_with('-') || !strict {
+            continue;
+        }
+        let scoped = c.starts_with('@');
+        if !scoped && (classify::is_relative_path(c) || c.starts_with('.')) {
+            return Some(format!("names the relative path {c}"));
+        }
+        if !c.starts_with('~')
+            && let Some(rel) = join("", c)
+            && !rel.is_empty()
+            && ctx.exists(&rel)
+        {
+            return Some(format!("names {c}, which is in the build context"));
+        }
+    }
+    None
+}
+
+/// Refuses when a variable an installer reads points it at local files: set by ENV or ARG in the
+/// stage (or a stage it builds on) before the install, or by `VAR=x` / `env VAR=x` before the command.
+fn installer_env(
+    doc: &Document,
+    whole: &Whole,
+    i: usize,
+    run: &RunInfo,
+    early_cmds: &[usize],
+    ctx: &Ctx,
+) -> Result<(), String> {
+    let mut stage = doc.instructions[i].stage;
+    let mut upto = i;
+    while let Some(st) = stage {
+        let s = &doc.stages[st];
+        for j in s.instructions.start + 1..upto.min(s.instructions.end) {
+            let x = &doc.instructions[j];
+            if !matches!(x.kind, Kind::Env | Kind::Arg) {
+                continue;
+            }
+            let text = x.text_arg().map(|t| t.value.as_str()).unwrap_or("");
+            for (name, value) in env_pairs(text) {
+                let value = if x.kind == Kind::Env {
+                    expand_env(doc, j, &value)
+                } else if value.is_empty() {
+                    // `ARG NAME`: the value comes from --build-arg.
+                    None
+                } else {
+                    Some(value.clone())
+                };
+                if let Some(why) = local_setting(&name, value.as_deref(), whole, ctx) {
+                    return Err(format!(
+                        "{} {name} at line {} {why}",
+                        x.kind.as_str(),
+                        doc.line(x.keyword.start)
+                    ));
+                }
+            }
+        }
+        stage = s.parent;
+        if let Some(p) = stage {
+            upto = doc.stages[p].instructions.end;
+        }
+    }
+    for &k in early_cmds {
+        if !matches!(run.roles[k], Role::Install(_) | Role::Build(_)) {
+            continue;
+        }
+        for (name, value) in crate::recognize::command_env(&run.cmds[k]) {
+            let v = (!value.contains('$')).then_some(value);
+            if let Some(why) = local_setting(name, v, whole, ctx) {
+                return Err(format!(
+                    "`{name}={value}` on the install (line {}) {why}",
+                    doc.line(run.cmds[k].range.start)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// If an installer variable set to `value` (`None`: not known statically) may point the install at
+/// project files, why.
+fn local_setting(name: &str, value: Option<&str>, whole: &Whole, ctx: &Ctx) -> Option<String> {
+    let env = &DATA.installer_env;
+    let upper = name.to_ascii_uppercase();
+    if !env.read(&upper) {
+        return None;
+    }
+    let takes_path = env.takes_path(&upper);
+    let Some(value) = value else {
+        return takes_path.then(|| {
+            "sets an installer path the pass cannot know (a variable or --build-arg): it may point into the project".to_string()
+        });
+    };
+    if upper == "GOFLAGS"
+        && ["-modfile", "-mod=vendor", "-overlay"]
+            .iter()
+            .any(|f| value.contains(f))
+    {
+        return Some(format!(
+            "(`{value}`) makes go read project files the pass does not copy"
+        ));
+    }
+    let boolish = |s: &str| {
+        matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+        ) || s.chars().all(|c| c.is_ascii_digit())
+    };
+    for item in value.split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | ';')) {
+        let item = item.trim_matches(|c| c == '"' || c == '\'');
+        if item.is_empty() {
+            continue;
+        }
+        let points = |what: String| {
+            Some(format!(
+                "points the installer at {what}, which the pass does not copy ahead of COPY . (line {})",
+                whole.line
+            ))
+        };
+        if item.contains("file:") {
+            return points(format!("the local URL {item}"));
+        }
+        if item.contains("://") || item.starts_with('~') {
+            continue;
+        }
+        if item.starts_with('/') {
+            if names_project(item, whole, None, ctx, false).is_some() {
+                return points(format!("{item}, in the directory COPY . fills"));
+            }
+            continue;
+        }
+        if item.starts_with('.') || item.contains('/') {
+            return points(format!("the relative path {item}"));
+        }
+        if takes_path && !item.starts_with('-') && !boolish(item) {
+            return points(format!("the relative path {item}"));
+        }
+    }
+    None
 }
 
 /// A short rendering of a command for messages.
@@ -859,6 +1137,25 @@ fn shape(doc: &Document, run: &RunInfo) -> Result<Shape, String> {
     };
     if first_source < last {
         return cant("it runs before the install");
+    }
+    // Only a plain `a && b && c` list splits: a `||`, `|`, `;`, `&`, newline or subshell anywhere
+    // changes which failures stop the build once the list is cut in two.
+    for c in &run.cmds {
+        if let Some(op) = [&c.before, &c.after]
+            .into_iter()
+            .flatten()
+            .map(|s| s.op)
+            .find(|op| *op != "&&")
+        {
+            let op = if op == "\n" { "a newline" } else { op };
+            return cant(&format!(
+                "the install is not joined to the rest by `&&` alone (the RUN uses `{op}`)"
+            ));
+        }
+        let first_tok = c.assigns.first().or(c.words.first()).map(|w| w.range.start);
+        if first_tok != Some(c.range.start) {
+            return cant("the RUN uses shell control flow");
+        }
     }
     for k in 0..=last {
         let c = &run.cmds[k];
@@ -968,7 +1265,7 @@ fn plan(
     };
     let whole = whole_info(doc, w)?;
     let mut need = Need::default();
-    let carried = check_between(doc, &whole, w, i)?;
+    let carried = check_between(doc, ctx, &whole, w, i)?;
     for &j in &carried {
         let Some(r) = analyse(doc, &doc.instructions[j]) else {
             continue;
@@ -995,6 +1292,7 @@ fn plan(
         Shape::Split { last } => (0..=*last).collect(),
         Shape::NewRun { build } => vec![*build],
     };
+    installer_env(doc, &whole, i, run, &early_cmds, ctx)?;
     let mut applicability = Applicability::Safe;
     let mut labels: Vec<&'static str> = Vec::new();
     for &k in &early_cmds {
@@ -1185,6 +1483,23 @@ fn free_effects(
     ctx: &Ctx,
     need: &mut Need,
 ) -> Result<(), String> {
+    // A word naming the copied directory (`ldconfig /app/lib`) would see it empty before the copy.
+    // What the command creates there (`python -m venv /app/.venv`) is checked as an output below.
+    let created: Vec<String> = cwd
+        .map(|c| writes.iter().map(|wr| absolute(c, wr)).collect())
+        .unwrap_or_default();
+    for w in crate::recognize::effective_words(cmd).iter().skip(1) {
+        let abs = w
+            .value
+            .starts_with('/')
+            .then(|| crate::model::normalize_path(&w.value));
+        if abs.is_some_and(|a| created.contains(&a)) {
+            continue;
+        }
+        if let Some(why) = names_project(&w.value, whole, cwd, ctx, false) {
+            return Err(format!("`{}` {why}", command_text(cmd)));
+        }
+    }
     let Some(cwd) = cwd else {
         if writes.is_empty() && touches.iter().all(|t| t.starts_with('/')) {
             return Ok(());

@@ -25,8 +25,53 @@ fn install(eco: Eco) -> Role {
     })
 }
 
-fn changes_dir() -> Role {
-    Role::Source(Some("it changes the project directory".into()))
+/// An install whose project directory is given by an option (`npm ci --prefix web`): refused, and
+/// reported, because the pass would copy the wrong manifests.
+fn changes_dir(eco: Eco, tool: &str, a: &Args, opts: &[&str]) -> Role {
+    let opt = a
+        .opts
+        .iter()
+        .find(|o| opts.contains(&o.name.as_str()))
+        .map_or(String::new(), |o| match &o.value {
+            Some(v) => format!("{} {v}", o.name),
+            None => o.name.clone(),
+        });
+    Role::Local {
+        eco,
+        reason: format!(
+            "`{tool} {opt}` installs in another project directory or workspace, which the pass does not follow"
+        ),
+    }
+}
+
+/// An install with a word only known when the RUN runs (`npm ci $FLAGS`): refused and reported.
+fn dynamic_install(eco: Eco, tool: &str, args: &[Word]) -> Option<Role> {
+    let w = args.iter().find(|w| w.dynamic)?;
+    Some(Role::Local {
+        eco,
+        reason: format!(
+            "`{tool}` is given `{}`, only known when the RUN runs: the pass cannot tell what it reads",
+            w.value
+        ),
+    })
+}
+
+/// Whether a word is an install subcommand of npm, yarn, pnpm or bun.
+fn install_word(w: Option<&&Word>) -> bool {
+    w.is_some_and(|w| {
+        matches!(
+            w.value.as_str(),
+            "ci" | "clean-install"
+                | "install-clean"
+                | "ic"
+                | "install"
+                | "i"
+                | "in"
+                | "isntall"
+                | "add"
+                | "fetch"
+        )
+    })
 }
 
 const NPM_VALUE: &[&str] = &[
@@ -62,7 +107,22 @@ pub fn recognise(words: &[Word]) -> Option<Role> {
         "pnpm" => Some(pnpm(args)),
         "bun" => Some(bun(args)),
         "npx" | "pnpx" => Some(Role::Source(None)),
+        "corepack" => Some(corepack(args)),
         _ => None,
+    }
+}
+
+/// `corepack enable` only installs shims; `corepack install`, `prepare` and `use` read the
+/// `packageManager` field of package.json.
+fn corepack(args: &[Word]) -> Role {
+    if args.iter().any(|w| w.dynamic) {
+        return Role::Source(None);
+    }
+    let a = Args::parse(args, &["--install-directory"]);
+    match a.pos.first().map(|w| w.value.as_str()) {
+        Some("enable" | "disable") => free(),
+        None if a.has(&["-v", "--version", "-h", "--help"]) => free(),
+        _ => Role::Source(Some("corepack reads package.json".into())),
     }
 }
 
@@ -71,10 +131,13 @@ fn is_global(a: &Args) -> bool {
 }
 
 fn npm(args: &[Word]) -> Role {
+    let a = Args::parse(args, NPM_VALUE);
     if args.iter().any(|w| w.dynamic) {
+        if install_word(a.pos.first()) && !is_global(&a) {
+            return dynamic_install(Eco::Npm, "npm", args).unwrap_or(Role::Source(None));
+        }
         return Role::Source(None);
     }
-    let a = Args::parse(args, NPM_VALUE);
     if a.has(&["-v", "--version"]) && a.pos.is_empty() {
         return free();
     }
@@ -95,8 +158,9 @@ fn npm(args: &[Word]) -> Role {
                     free()
                 };
             }
-            if a.has(&["--prefix", "-C", "-w", "--workspace", "--workspaces", "-ws"]) {
-                return changes_dir();
+            let dir_opts = ["--prefix", "-C", "-w", "--workspace", "--workspaces", "-ws"];
+            if a.has(&dir_opts) {
+                return changes_dir(Eco::Npm, "npm", &a, &dir_opts);
             }
             if let Some(p) = pkgs.first() {
                 if is_local_spec(&p.value) {
@@ -124,9 +188,6 @@ fn npm(args: &[Word]) -> Role {
 }
 
 fn yarn(args: &[Word]) -> Role {
-    if args.iter().any(|w| w.dynamic) {
-        return Role::Source(None);
-    }
     let a = Args::parse(
         args,
         &[
@@ -138,11 +199,25 @@ fn yarn(args: &[Word]) -> Role {
             "--mutex",
         ],
     );
+    let installs = a
+        .pos
+        .first()
+        .is_none_or(|w| w.value == "install" || w.dynamic);
+    if args.iter().any(|w| w.dynamic) {
+        if installs && !a.pos.iter().any(|w| w.value == "global") {
+            return dynamic_install(Eco::Yarn, "yarn", args).unwrap_or(Role::Source(None));
+        }
+        return Role::Source(None);
+    }
     if a.has(&["-v", "--version"]) && a.pos.is_empty() {
         return free();
     }
-    if a.has(&["--cwd", "--modules-folder"]) {
-        return changes_dir();
+    let dir_opts = ["--cwd", "--modules-folder"];
+    if a.has(&dir_opts) {
+        if installs {
+            return changes_dir(Eco::Yarn, "yarn", &a, &dir_opts);
+        }
+        return Role::Source(Some("it changes the project directory".into()));
     }
     let sub = a.pos.first().map(|w| w.value.as_str());
     match sub {
@@ -166,9 +241,6 @@ fn yarn(args: &[Word]) -> Role {
 }
 
 fn pnpm(args: &[Word]) -> Role {
-    if args.iter().any(|w| w.dynamic) {
-        return Role::Source(None);
-    }
     let a = Args::parse(
         args,
         &[
@@ -188,8 +260,20 @@ fn pnpm(args: &[Word]) -> Role {
     if a.has(&["-v", "--version"]) && a.pos.is_empty() {
         return free();
     }
-    if a.has(&["-C", "--dir", "--filter", "-F", "--modules-dir"]) {
-        return changes_dir();
+    let installs =
+        a.pos.first().is_some_and(|w| w.dynamic) || install_word(a.pos.first()) && !is_global(&a);
+    if args.iter().any(|w| w.dynamic) {
+        if installs {
+            return dynamic_install(Eco::Pnpm, "pnpm", args).unwrap_or(Role::Source(None));
+        }
+        return Role::Source(None);
+    }
+    let dir_opts = ["-C", "--dir", "--filter", "-F", "--modules-dir"];
+    if a.has(&dir_opts) {
+        if installs {
+            return changes_dir(Eco::Pnpm, "pnpm", &a, &dir_opts);
+        }
+        return Role::Source(Some("it changes the project directory".into()));
     }
     let Some(sub) = a.pos.first() else {
         return Role::Source(None);
@@ -211,8 +295,15 @@ fn pnpm(args: &[Word]) -> Role {
 
 fn bun(args: &[Word]) -> Role {
     let a = Args::parse(args, &["--cwd", "--registry", "--cache-dir"]);
+    let installs = install_word(a.pos.first()) && !is_global(&a);
+    if installs && let Some(r) = dynamic_install(Eco::Bun, "bun", args) {
+        return r;
+    }
     if a.has(&["--cwd"]) {
-        return changes_dir();
+        if installs {
+            return changes_dir(Eco::Bun, "bun", &a, &["--cwd"]);
+        }
+        return Role::Source(Some("it changes the project directory".into()));
     }
     let Some(sub) = a.pos.first() else {
         return Role::Source(None);
@@ -225,6 +316,20 @@ fn bun(args: &[Word]) -> Role {
     }
 }
 
+/// Whether a setting's value is a local relative path (`./offline-cache`, `cache/npm`, `file:x`).
+fn local_value(v: &str) -> bool {
+    let v = v.trim();
+    v.starts_with("file:")
+        || v.starts_with("./")
+        || v.starts_with("../")
+        || (v.contains('/')
+            && !v.contains("://")
+            && !v.starts_with('@')
+            && !v.starts_with('/')
+            && !v.starts_with('~')
+            && !v.contains(char::is_whitespace))
+}
+
 /// A dependency spec that points at local files.
 fn is_local_spec(s: &str) -> bool {
     let s = s.trim();
@@ -232,6 +337,9 @@ fn is_local_spec(s: &str) -> bool {
         .iter()
         .any(|p| s.starts_with(p))
         || s == "."
+        || s.contains("file:")
+        || s.contains("link:")
+        || s.contains("portal:")
 }
 
 fn parse_json(rel: &str, text: &str) -> Result<Value, String> {
@@ -291,6 +399,8 @@ fn check_package(
             "{gyp} exists: the install compiles the package's native source"
         ));
     }
+    // Every dependency spec, with nested overrides (`{"a": {"b": "file:..."}}`) and pnpm's own.
+    let mut specs: Vec<(String, String, String)> = Vec::new();
     for key in [
         "dependencies",
         "devDependencies",
@@ -299,23 +409,86 @@ fn check_package(
         "overrides",
         "resolutions",
     ] {
-        for (name, spec) in v.get(key).and_then(Value::as_object).into_iter().flatten() {
-            let Some(spec) = spec.as_str() else { continue };
-            if is_local_spec(spec) {
+        collect_specs(key, key, v.get(key), &mut specs);
+    }
+    collect_specs(
+        "pnpm.overrides",
+        "pnpm.overrides",
+        v.get("pnpm").and_then(|p| p.get("overrides")),
+        &mut specs,
+    );
+    for (key, name, spec) in &specs {
+        if is_local_spec(spec) {
+            return Err(format!(
+                "{rel} takes {name} from the local path {spec} ({key}): the install needs it"
+            ));
+        }
+        if let Some((_, patch)) = spec
+            .split_once("patch:")
+            .and_then(|(_, p)| p.split_once('#'))
+        {
+            let p = patch.trim_start_matches("./");
+            if !(p.starts_with(".yarn/") || p.starts_with("patches/")) {
                 return Err(format!(
-                    "{rel} takes {name} from the local path {spec}: the install needs it"
+                    "{rel} patches {name} with {patch}, a file the pass does not copy"
                 ));
             }
-            if let Some((_, patch)) = spec
-                .split_once("patch:")
-                .and_then(|(_, p)| p.split_once('#'))
-            {
-                let p = patch.trim_start_matches("./");
-                if !(p.starts_with(".yarn/") || p.starts_with("patches/")) {
-                    return Err(format!(
-                        "{rel} patches {name} with {patch}, a file the pass does not copy"
-                    ));
-                }
+        }
+    }
+    // pnpm patches: each file comes along when it is a plain file of the context.
+    let patched = v.get("pnpm").and_then(|p| p.get("patchedDependencies"));
+    patch_files(rel, "pnpm.patchedDependencies", dir, patched, ctx, need)?;
+    Ok(())
+}
+
+/// `(key, name, spec)` of every string spec under `v`, nested objects followed.
+fn collect_specs(
+    key: &str,
+    name: &str,
+    v: Option<&Value>,
+    out: &mut Vec<(String, String, String)>,
+) {
+    match v {
+        Some(Value::String(s)) => out.push((key.to_string(), name.to_string(), s.clone())),
+        Some(Value::Object(m)) => {
+            for (n, x) in m {
+                collect_specs(key, n, Some(x), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// pnpm `patchedDependencies` (`{"pkg@1.0.0": "patches/pkg.patch"}`): the patch files the install
+/// applies. Copied along when they are plain context files, refused otherwise.
+fn patch_files(
+    rel: &str,
+    key: &str,
+    dir: &str,
+    v: Option<&Value>,
+    ctx: &Ctx,
+    need: &mut Need,
+) -> Result<(), String> {
+    let Some(v) = v else { return Ok(()) };
+    let Some(m) = v.as_object() else {
+        return Err(format!("{rel} has {key} in a form the pass does not read"));
+    };
+    for (name, p) in m {
+        let Some(p) = p.as_str() else {
+            return Err(format!(
+                "{rel} patches {name} ({key}) in a form the pass does not read"
+            ));
+        };
+        let file = (!p.starts_with('/') && !p.contains('$'))
+            .then(|| join(dir, p))
+            .flatten()
+            .filter(|f| ctx.entry(f) == Entry::File);
+        match file {
+            Some(f) => need.files.push(f),
+            None => {
+                return Err(format!(
+                    "{rel} patches {name} with {p} ({key}), a file the pass cannot copy"
+                ));
             }
         }
     }
@@ -417,14 +590,78 @@ pub fn needs(eco: Eco, dir: &str, ctx: &Ctx) -> Result<Need, String> {
     if eco == Eco::Yarn && ctx.entry(&rc) == Entry::File {
         for line in ctx.read(&rc)?.lines() {
             let l = line.trim().trim_start_matches("- ");
-            for key in ["yarnPath:", "path:"] {
-                if let Some(p) = l.strip_prefix(key) {
-                    let p = p.trim().trim_matches(|c| c == '"' || c == '\'');
-                    if !p.trim_start_matches("./").starts_with(".yarn/") {
-                        return Err(format!("{rc} points to {p}, a file the pass does not copy"));
-                    }
-                }
+            let Some((key, p)) = l.split_once(':') else {
+                continue;
+            };
+            let p = p.trim().trim_matches(|c| c == '"' || c == '\'');
+            if p.is_empty() {
+                continue;
             }
+            if (matches!(key.trim(), "yarnPath" | "path") || local_value(p))
+                && !p.trim_start_matches("./").starts_with(".yarn/")
+            {
+                return Err(format!(
+                    "{rc} points to {p} ({}), a path the pass does not copy",
+                    key.trim()
+                ));
+            }
+        }
+    }
+    // Yarn 1: `.yarnrc` settings with local paths (`yarn-offline-mirror "./offline"`).
+    let rc1 = join(dir, ".yarnrc").unwrap_or_default();
+    if eco == Eco::Yarn && ctx.entry(&rc1) == Entry::File {
+        for line in ctx.read(&rc1)?.lines() {
+            let l = line.trim();
+            if l.starts_with('#') {
+                continue;
+            }
+            let mut parts = l.splitn(2, char::is_whitespace);
+            let key = parts.next().unwrap_or("").trim_matches('"');
+            let val = parts
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches(|c| c == '"' || c == '\'');
+            if key.is_empty() {
+                continue;
+            }
+            if key.ends_with("offline-mirror")
+                || (local_value(val) && !val.trim_start_matches("./").starts_with(".yarn/"))
+            {
+                return Err(format!(
+                    "{rc1} sets {key} to {val}, a path the pass does not copy"
+                ));
+            }
+        }
+    }
+    // pnpm settings in pnpm-workspace.yaml (pnpm 10): overrides and patches.
+    let wsy = join(dir, "pnpm-workspace.yaml").unwrap_or_default();
+    if eco == Eco::Pnpm && ctx.entry(&wsy) == Entry::File {
+        let text = ctx.read(&wsy)?;
+        if !blank(&text) {
+            let y: serde_yaml_ng::Value =
+                serde_yaml_ng::from_str(&text).map_err(|_| format!("{wsy} is not valid YAML"))?;
+            let as_json = |k: &str| y.get(k).and_then(|x| serde_json::to_value(x).ok());
+            let mut specs = Vec::new();
+            collect_specs(
+                "overrides",
+                "overrides",
+                as_json("overrides").as_ref(),
+                &mut specs,
+            );
+            if let Some((key, name, spec)) = specs.iter().find(|(_, _, sp)| is_local_spec(sp)) {
+                return Err(format!(
+                    "{wsy} takes {name} from the local path {spec} ({key}): the install needs it"
+                ));
+            }
+            patch_files(
+                &wsy,
+                "patchedDependencies",
+                dir,
+                as_json("patchedDependencies").as_ref(),
+                ctx,
+                &mut need,
+            )?;
         }
     }
     for ws in workspaces(dir, &v, ctx, eco)? {

@@ -78,6 +78,33 @@ const VALUE_OPTS: &[&str] = &[
     "--torch-backend",
 ];
 
+/// Options of a requirements file line that take a value (pip's `SUPPORTED_OPTIONS` and
+/// per-requirement options).
+const REQ_FILE_VALUE: &[&str] = &[
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--only-binary",
+    "--no-binary",
+    "--trusted-host",
+    "--use-feature",
+    "--hash",
+    "--config-settings",
+    "--global-option",
+    "--install-option",
+];
+
+/// Options of a requirements file line without a value.
+const REQ_FILE_FLAGS: &[&str] = &["--pre", "--prefer-binary", "--require-hashes", "--no-index"];
+
 /// pip global options (before the subcommand) that take a value.
 const GLOBAL_VALUE_OPTS: &[&str] = &[
     "--python",
@@ -168,10 +195,37 @@ pub fn is_local(v: &str) -> bool {
 
 fn install(args: &[Word], uv: bool) -> Role {
     let tool = if uv { "uv pip install" } else { "pip install" };
+    let a = Args::parse(args, VALUE_OPTS);
     if let Some(w) = args.iter().find(|w| w.dynamic) {
+        // With a requirements file it is a dependency install the user expects moved: say why not.
+        if a.has(&["-r", "--requirement", "-c", "--constraint"]) {
+            return Role::Local {
+                eco: Eco::Pip,
+                reason: format!(
+                    "`{tool}` is given `{}`, only known when the RUN runs: the pass cannot tell what it reads",
+                    w.value
+                ),
+            };
+        }
         return Role::Source(Some(format!("`{}` depends on a variable", w.value)));
     }
-    let a = Args::parse(args, VALUE_OPTS);
+    // An index that is a local directory or a file: URL reads files the pass does not copy.
+    if let Some(u) = a
+        .values(&[
+            "-i",
+            "--index-url",
+            "--extra-index-url",
+            "--index",
+            "--default-index",
+        ])
+        .into_iter()
+        .find(|u| (!u.contains("://") || u.contains("file:")) && !u.contains('$'))
+    {
+        return Role::Local {
+            eco: Eco::Pip,
+            reason: format!("`{tool}` uses the local index {u}"),
+        };
+    }
     if let Some(e) = a.values(&["-e", "--editable"]).first() {
         return Role::Local {
             eco: Eco::Pip,
@@ -269,60 +323,98 @@ pub fn needs(named: &[String], ctx: &Ctx) -> Result<Need, String> {
             let Some(&first) = words.first() else {
                 continue;
             };
-            let value = |short: &str, long: &str| -> Option<String> {
-                if first == short || first == long {
-                    return words.get(1).map(|s| s.to_string());
-                }
-                if let Some(v) = first.strip_prefix(&format!("{long}=")) {
-                    return Some(v.to_string());
-                }
-                if first.len() > short.len() && first.starts_with(short) && !first.starts_with("--")
-                {
-                    return Some(first[short.len()..].trim_start_matches('=').to_string());
-                }
-                None
-            };
-            if let Some(r) = value("-r", "--requirement").or_else(|| value("-c", "--constraint")) {
-                if r.contains("://") {
-                    continue;
-                }
-                if r.contains('$') {
+            // A requirement line (options after it, such as `--hash`, apply to it alone).
+            if !first.starts_with('-') {
+                let req = line.split(" --").next().unwrap_or(&line);
+                if is_local(req) || is_local(first) {
                     return Err(format!(
-                        "{f} references {r} (line {n}), a path with a variable"
+                        "{f} includes {first} (line {n}): a local path, the install needs the project source"
                     ));
                 }
-                let Some(rel) = join(&dir, &r) else {
+                continue;
+            }
+            // An option line: pip reads every option on it.
+            let mut k = 0;
+            while k < words.len() {
+                let w = words[k];
+                k += 1;
+                let (name, attached) = match w.split_once('=') {
+                    Some((nm, v)) if nm.starts_with("--") => (nm, Some(v)),
+                    _ if !w.starts_with("--")
+                        && w.len() > 2
+                        && let Some(short) = w.get(..2)
+                        && REQ_FILE_VALUE.contains(&short) =>
+                    {
+                        (short, Some(w[2..].trim_start_matches('=')))
+                    }
+                    _ => (w, None),
+                };
+                if !w.starts_with('-') {
                     return Err(format!(
-                        "{f} references {r} (line {n}), outside the build context"
+                        "{f} has `{w}` among options (line {n}), which the pass does not read"
+                    ));
+                }
+                let value = if REQ_FILE_VALUE.contains(&name) {
+                    match attached {
+                        Some(v) => v.to_string(),
+                        None => {
+                            let Some(v) = words.get(k) else {
+                                return Err(format!("{f} has {name} without a value (line {n})"));
+                            };
+                            k += 1;
+                            v.to_string()
+                        }
+                    }
+                } else if REQ_FILE_FLAGS.contains(&name) && attached.is_none() {
+                    String::new()
+                } else {
+                    return Err(format!(
+                        "{f} uses the option {w} (line {n}), which the pass does not read"
                     ));
                 };
-                if !ctx.exists(&rel) {
-                    return Err(format!(
-                        "{f} references {r} (line {n}), which is not in the build context"
-                    ));
+                let remote = value.contains("://") && !value.contains("file:");
+                match name {
+                    "-r" | "--requirement" | "-c" | "--constraint" => {
+                        if remote {
+                            continue;
+                        }
+                        if value.contains('$') {
+                            return Err(format!(
+                                "{f} references {value} (line {n}), a path with a variable"
+                            ));
+                        }
+                        let Some(rel) = join(&dir, &value) else {
+                            return Err(format!(
+                                "{f} references {value} (line {n}), outside the build context"
+                            ));
+                        };
+                        if !ctx.exists(&rel) {
+                            return Err(format!(
+                                "{f} references {value} (line {n}), which is not in the build context"
+                            ));
+                        }
+                        queue.push(rel);
+                    }
+                    "-e" | "--editable" => {
+                        return Err(format!(
+                            "{f} includes -e {value} (line {n}): the install needs the project source"
+                        ));
+                    }
+                    "-f" | "--find-links" if !remote => {
+                        return Err(format!(
+                            "{f} uses --find-links {value} (line {n}), a local directory"
+                        ));
+                    }
+                    "-i" | "--index-url" | "--extra-index-url" if !remote => {
+                        return Err(format!("{f} uses {name} {value} (line {n}), a local index"));
+                    }
+                    "--no-index" => {
+                        return Err(format!(
+                            "{f} uses --no-index (line {n}): packages come from local links the pass does not copy"
+                        ));
+                    }
+                    _ => {}
                 }
-                queue.push(rel);
-                continue;
-            }
-            if let Some(e) = value("-e", "--editable") {
-                return Err(format!(
-                    "{f} includes -e {e} (line {n}): the install needs the project source"
-                ));
-            }
-            if let Some(l) = value("-f", "--find-links")
-                && !l.contains("://")
-            {
-                return Err(format!(
-                    "{f} uses --find-links {l} (line {n}), a local directory"
-                ));
-            }
-            if first.starts_with('-') {
-                continue;
-            }
-            if is_local(&line) || is_local(first) {
-                return Err(format!(
-                    "{f} includes {first} (line {n}): a local path, the install needs the project source"
-                ));
             }
         }
         need.files.push(f);

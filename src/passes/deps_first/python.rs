@@ -54,6 +54,14 @@ pub fn recognise(words: &[Word]) -> Option<Role> {
 fn poetry(args: &[Word]) -> Role {
     let a = Args::parse(args, DIR_OPTS);
     if a.has(DIR_OPTS) {
+        if subcommand(args, DIR_OPTS)
+            .is_some_and(|(w, _)| matches!(w.value.as_str(), "install" | "sync"))
+        {
+            return Role::Local {
+                eco: Eco::Poetry,
+                reason: "`poetry install` runs in another project directory (-C/--directory/-P), which the pass does not follow".into(),
+            };
+        }
         return Role::Source(Some("it changes the project directory".into()));
     }
     let Some((sub, rest)) = subcommand(args, DIR_OPTS) else {
@@ -109,6 +117,12 @@ fn uv(args: &[Word]) -> Role {
         return free();
     };
     let ga = Args::parse(args, &global);
+    if ga.has(&["--directory", "--project", "--config-file"]) && sub.value == "sync" {
+        return Role::Local {
+            eco: Eco::Uv,
+            reason: "`uv sync` runs in another project directory or reads another config file (--directory/--project/--config-file), which the pass does not follow".into(),
+        };
+    }
     if ga.has(&["--directory", "--project", "--config-file"]) {
         return Role::Source(Some(
             "it changes the project directory or reads a config file".into(),
@@ -249,13 +263,69 @@ fn path<'t>(t: &'t toml::Table, keys: &[&str]) -> Option<&'t toml::Value> {
     Some(cur)
 }
 
-/// A dependency table entry that points at a local path (`{ path = "../lib" }`).
+/// A dependency table entry that points at a local path (`{ path = "../lib" }`,
+/// `{ url = "file:///wheels/x.whl" }`).
 fn local_dep(v: &toml::Value) -> Option<String> {
     let t = v.as_table()?;
     t.get("path")
         .or_else(|| t.get("file"))
         .and_then(|p| p.as_str())
         .map(str::to_string)
+        .or_else(|| {
+            t.get("url")
+                .and_then(|u| u.as_str())
+                .filter(|u| !remote(u))
+                .map(str::to_string)
+        })
+}
+
+/// Whether an index or link location is remote (`https://...`), not a path or a `file:` URL.
+fn remote(u: &str) -> bool {
+    u.contains("://") && !u.trim_start().starts_with("file:")
+}
+
+/// uv settings that point at local packages, in `[tool.uv]` of pyproject.toml (`prefix`
+/// `tool.uv.`) or at the top of uv.toml: `find-links`, `no-index`, local `index-url`,
+/// `extra-index-url` and `[[index]] url`.
+fn uv_local_settings(file: &str, prefix: &str, t: Option<&toml::Table>) -> Result<(), String> {
+    let Some(t) = t else { return Ok(()) };
+    let strs = |v: Option<&toml::Value>| -> Vec<String> {
+        match v {
+            Some(toml::Value::String(s)) => vec![s.clone()],
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            _ => vec![],
+        }
+    };
+    for key in ["find-links", "index-url", "extra-index-url"] {
+        if let Some(u) = strs(t.get(key)).into_iter().find(|u| !remote(u)) {
+            return Err(format!(
+                "{file} sets {prefix}{key} to {u}, a local path the pass does not copy"
+            ));
+        }
+    }
+    if t.get("no-index").and_then(|v| v.as_bool()) == Some(true) {
+        return Err(format!(
+            "{file} sets {prefix}no-index: packages come from local links the pass does not copy"
+        ));
+    }
+    for idx in t
+        .get("index")
+        .and_then(|i| i.as_array())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(u) = idx.get("url").and_then(|u| u.as_str())
+            && !remote(u)
+        {
+            return Err(format!(
+                "{file} has a {prefix}index with url {u}, a local path the pass does not copy"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The readme files a pyproject names (`[project] readme` or `[tool.poetry] readme`).
@@ -322,6 +392,19 @@ pub fn poetry_needs(dir: &str, ctx: &Ctx) -> Result<Need, String> {
     if let Some(d) = local_pep621(&t) {
         return Err(format!("{py} depends on a local path ({d})"));
     }
+    for src in path(&t, &["tool", "poetry", "source"])
+        .and_then(|s| s.as_array())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(u) = src.get("url").and_then(|u| u.as_str())
+            && !remote(u)
+        {
+            return Err(format!(
+                "{py} has a [[tool.poetry.source]] with url {u}, a local path the pass does not copy"
+            ));
+        }
+    }
     need.files.push(py);
     need.optional(ctx, join(dir, "poetry.lock").unwrap_or_default())?;
     for r in readmes(&t) {
@@ -342,10 +425,31 @@ pub fn uv_needs(dir: &str, ctx: &Ctx) -> Result<Need, String> {
             "{py} declares a uv workspace: every member's pyproject.toml would be needed"
         ));
     }
+    uv_local_settings(
+        &py,
+        "tool.uv.",
+        path(&t, &["tool", "uv"]).and_then(|u| u.as_table()),
+    )?;
+    let uvt = join(dir, "uv.toml").unwrap_or_default();
+    if ctx.exists(&uvt) {
+        let ut = parse_toml(&uvt, &ctx.read(&uvt)?)?;
+        uv_local_settings(&uvt, "", Some(&ut))?;
+    }
     if let Some(src) = path(&t, &["tool", "uv", "sources"]).and_then(|s| s.as_table()) {
         for (name, v) in src {
-            let t = v.as_table();
-            if t.is_some_and(|t| t.contains_key("path") || t.contains_key("workspace")) {
+            // A source is a table, or a list of tables chosen by markers.
+            let tables: Vec<&toml::Table> = match v {
+                toml::Value::Table(t) => vec![t],
+                toml::Value::Array(a) => a.iter().filter_map(|x| x.as_table()).collect(),
+                _ => vec![],
+            };
+            if tables.iter().any(|t| {
+                t.contains_key("path")
+                    || t.contains_key("workspace")
+                    || t.get("url")
+                        .and_then(|u| u.as_str())
+                        .is_some_and(|u| !remote(u))
+            }) {
                 return Err(format!(
                     "{py} takes {name} from a local path or workspace: the install needs it"
                 ));
