@@ -102,7 +102,8 @@ as a skip with the reason.
   context was copied (`RUN cp .env.example .env`, `CMD ["java", "-jar", "target/app.jar"]`). When a
   wildcard entry (`.env.*`) only hits named files, it is kept with `!` exceptions for them instead.
 - `.git` when the build uses it: a `git` command in a RUN (other than clone/config), setuptools-scm,
-  hatch-vcs, versioneer or pbr in `pyproject.toml`/`setup.cfg`/`setup.py`, vergen in `Cargo.toml`,
+  setuptools-git-versioning, hatch-vcs, versioneer, versioningit, dunamai, poetry-dynamic-versioning,
+  uv-dynamic-versioning or pbr in `pyproject.toml`/`setup.cfg`/`setup.py`, vergen in `Cargo.toml`,
   git plugins in `pom.xml`/`build.gradle`, `husky install` in `package.json`, or `git` in a Makefile
   that a RUN runs.
 - `.env` files when a build copies the context and runs a tool that loads them at build time
