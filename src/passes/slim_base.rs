@@ -1,7 +1,7 @@
 //! slim-base: swap a final stage's full base image for its slim variant (alpine on request).
 
 mod data;
-mod scan;
+pub(crate) mod scan;
 
 use std::collections::BTreeSet;
 use std::ops::Range;

@@ -1133,7 +1133,7 @@ fn glob_match(pat: &str, s: &str) -> bool {
 }
 
 /// The command texts of `$(...)` and backtick substitutions in a word.
-fn substitutions(word: &str) -> Vec<String> {
+pub(crate) fn substitutions(word: &str) -> Vec<String> {
     let b = word.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
