@@ -582,3 +582,177 @@ fn build_arg_source_keeps_what_it_could_name() {
     let out2 = outcome(df2, dir.path());
     assert!(skipped(&out2).contains("reads `target/*.jar`"));
 }
+
+/// The proposed file (if any) keeps every path in `kept`.
+fn keeps_all(dockerfile: &str, dir: &Path, kept: &[&str]) -> Outcome {
+    let out = outcome(dockerfile, dir);
+    for s in &out.side_files {
+        let m = Matcher::try_parse(&s.new).unwrap();
+        for k in kept {
+            assert!(
+                !m.excluded(k),
+                "`{k}` excluded for:\n{dockerfile}\n{}",
+                s.new
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn globs_in_commands_are_reads() {
+    for df in [
+        "FROM eclipse-temurin:21-jdk\nWORKDIR /src\nCOPY . .\nRUN cp target/*.jar /app.jar\n",
+        "FROM eclipse-temurin:21-jdk\nWORKDIR /src\nCOPY . .\nRUN mv ./target/*.jar /app.jar\n",
+        "FROM eclipse-temurin:21-jdk\nWORKDIR /src\nCOPY . .\nENTRYPOINT [\"sh\", \"-c\", \"java -jar target/*.jar\"]\n",
+        "FROM eclipse-temurin:21-jdk\nWORKDIR /src\nCOPY . .\nCMD java -jar $(ls target/*.jar)\n",
+        "FROM eclipse-temurin:21-jdk\nWORKDIR /src\nCOPY . .\nRUN sh -c 'cp target/*.jar /app.jar'\n",
+    ] {
+        // With the jar built on the host, and with `target` not there yet (Maven predicts it).
+        let dir = context(
+            df,
+            &[
+                ("pom.xml", "<project/>"),
+                ("target/app-1.0.jar", "jar"),
+                (".git/HEAD", "x"),
+            ],
+        );
+        keeps_all(df, dir.path(), &["target/app-1.0.jar"]);
+        let dir = context(df, &[("pom.xml", "<project/>"), (".git/HEAD", "x")]);
+        keeps_all(df, dir.path(), &["target/app-1.0.jar"]);
+    }
+    let df = "FROM eclipse-temurin:21-jdk\nWORKDIR /src\nCOPY . .\nRUN cp target/*.jar /app.jar\n";
+    let dir = context(
+        df,
+        &[
+            ("pom.xml", "<project/>"),
+            ("target/app-1.0.jar", "jar"),
+            (".git/HEAD", "x"),
+        ],
+    );
+    snap!(
+        "dockerignore__glob_in_run_keeps_target",
+        report(df, &opts(dir.path()))
+    );
+}
+
+#[test]
+fn whole_context_bind_mount_reads_what_its_commands_name() {
+    let df = "# syntax=docker/dockerfile:1\nFROM debian:bookworm-slim\nRUN --mount=type=bind,target=/ctx cp /ctx/server.key /etc/ssl/\n";
+    let dir = context(
+        df,
+        &[
+            ("server.key", "KEY"),
+            ("other.key", "K2"),
+            (".git/HEAD", "x"),
+        ],
+    );
+    let out = keeps_all(df, dir.path(), &["server.key"]);
+    snap!(
+        "dockerignore__bind_mount_whole_context",
+        report(df, &opts(dir.path()))
+    );
+    assert!(!out.side_files.is_empty());
+    let df = "# syntax=docker/dockerfile:1\nFROM debian:bookworm-slim\nWORKDIR /w\nRUN --mount=type=bind,source=.,target=ctx cp ctx/server.key /etc/ssl/\n";
+    keeps_all(df, dir.path(), &["server.key"]);
+    let df = "# syntax=docker/dockerfile:1\nFROM debian:bookworm-slim\nRUN --mount=type=bind,source=conf,target=/c cp /c/tls/server.pem /etc/ssl/\n";
+    let dir = context(df, &[("conf/tls/server.pem", "PEM"), (".git/HEAD", "x")]);
+    keeps_all(df, dir.path(), &["conf/tls/server.pem"]);
+}
+
+#[test]
+fn scripts_the_build_runs_are_read() {
+    for run in [
+        "RUN ./build.sh",
+        "RUN sh build.sh",
+        "RUN bash ./build.sh",
+        "RUN chmod +x build.sh && ./build.sh",
+    ] {
+        let df = format!("FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\n{run}\n");
+        let dir = context(
+            &df,
+            &[
+                (
+                    "build.sh",
+                    "#!/bin/sh\nset -e\n. ./.env\ncp certs/ca.pem /etc/ssl/\n",
+                ),
+                (".env", "A=1\n"),
+                ("certs/ca.pem", "PEM"),
+                (".git/HEAD", "x"),
+            ],
+        );
+        keeps_all(&df, dir.path(), &[".env", "certs/ca.pem"]);
+    }
+    let df = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN python scripts/prepare.py\n";
+    let dir = context(
+        df,
+        &[
+            ("scripts/prepare.py", "open('config/secret.key').read()\n"),
+            ("config/secret.key", "K"),
+            (".git/HEAD", "x"),
+        ],
+    );
+    keeps_all(df, dir.path(), &["config/secret.key"]);
+    let df = "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nRUN ./build.sh\n";
+    let dir = context(
+        df,
+        &[
+            ("build.sh", "#!/bin/sh\n. ./.env\n"),
+            (".env", "A=1\n"),
+            (".git/HEAD", "x"),
+        ],
+    );
+    snap!(
+        "dockerignore__script_sources_env",
+        report(df, &opts(dir.path()))
+    );
+    // A script the build runs that cannot be read: `.env` and keys stay.
+    let df = "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nRUN ./tools/build.sh\n";
+    let dir = context(
+        df,
+        &[(".env", "A=1\n"), ("tls.key", "K"), (".git/HEAD", "x")],
+    );
+    let out = keeps_all(df, dir.path(), &[".env", "tls.key"]);
+    assert!(
+        skipped(&out).contains("tools/build.sh"),
+        "{}",
+        skipped(&out)
+    );
+}
+
+#[test]
+fn git_versioning_backends_keep_git() {
+    for backend in [
+        "versioningit",
+        "uv-dynamic-versioning",
+        "setuptools-git-versioning",
+        "poetry-dynamic-versioning",
+        "dunamai",
+        "pbr",
+        "setuptools-scm",
+        "setuptools_scm",
+        "hatch-vcs",
+        "hatch_vcs",
+        "versioneer",
+    ] {
+        let df =
+            "FROM python:3.12-slim\nWORKDIR /src\nCOPY . .\nRUN pip install --no-cache-dir .\n";
+        let pyproject = format!(
+            "[build-system]\nrequires = [\"setuptools>=64\", \"{backend}>=1\"]\nbuild-backend = \"setuptools.build_meta\"\n"
+        );
+        let dir = context(
+            df,
+            &[
+                ("pyproject.toml", &pyproject),
+                ("pkg/__init__.py", ""),
+                (".git/HEAD", "x"),
+            ],
+        );
+        let out = keeps_all(df, dir.path(), &[".git/HEAD"]);
+        assert!(
+            skipped(&out).contains(backend),
+            "{backend}: {}",
+            skipped(&out)
+        );
+    }
+}

@@ -551,3 +551,105 @@ fn native_build_on_a_jre_is_refused() {
         skip_reasons(input, &ONLY)
     );
 }
+
+/// The swap is not applied by default (refused or only offered as unsafe).
+fn not_safe(input: &str, opts: &Opts) {
+    let out = run(input, opts).unwrap();
+    assert_eq!(out.output, input, "must not be a safe swap:\n{input}");
+    assert!(out.applied.is_empty());
+    assert!(
+        !out.skipped.is_empty(),
+        "the refusal must be reported:\n{input}"
+    );
+}
+
+#[test]
+fn source_builds_behind_wrappers_are_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("req-prod.txt"), "uwsgi\n").unwrap();
+    let opts = with_context(&ONLY, dir.path());
+    for run_line in [
+        "RUN timeout 600 pip install --no-cache-dir uwsgi",
+        "RUN timeout -k 5 --signal=KILL 10m pip install --no-cache-dir uwsgi",
+        "RUN nice -n 10 pip install --no-cache-dir uwsgi",
+        "RUN nice -10 pip install --no-cache-dir uwsgi",
+        "RUN ionice -c 3 pip install --no-cache-dir uwsgi",
+        "RUN stdbuf -oL pip install --no-cache-dir uwsgi",
+        "RUN chrt -b 0 pip install --no-cache-dir uwsgi",
+        "RUN time pip install --no-cache-dir uwsgi",
+        "RUN su root -c \"pip install --no-cache-dir uwsgi\"",
+        "RUN su -c \"pip install --no-cache-dir uwsgi\" root",
+        "RUN eval \"pip install --no-cache-dir uwsgi\"",
+        "RUN bash -c \"pip install --no-cache-dir uwsgi\"",
+        "RUN sh -ec 'pip install --no-cache-dir uwsgi'",
+        "RUN xargs -a req-prod.txt pip install",
+        "RUN cat req-prod.txt | xargs pip install",
+        "RUN xargs -n 1 pip install < req-prod.txt",
+        "RUN /venv/bin/pip install --no-cache-dir uwsgi",
+    ] {
+        let input = format!(
+            "FROM python:3.12\nCOPY req-prod.txt .\n{run_line}\nCMD [\"uwsgi\", \"--http\", \":8000\"]\n"
+        );
+        not_safe(&input, &opts);
+        not_safe(&input, &ONLY);
+    }
+    let input = "FROM python:3.12\nCOPY req-prod.txt .\nRUN xargs -a req-prod.txt pip install\nCMD [\"uwsgi\", \"--http\", \":8000\"]\n";
+    snap!("slim_base__xargs_pip_install", report(input, &opts));
+    let input = "FROM python:3.12\nRUN timeout 600 pip install --no-cache-dir uwsgi\n";
+    snap!("slim_base__timeout_pip_install", report(input, &ONLY));
+    // A wrapper around a harmless command stays a safe swap.
+    let ok = "FROM python:3.12\nRUN timeout 60 pip install --no-cache-dir flask\n";
+    assert_eq!(first_line(ok, &ONLY), "FROM python:3.12-slim");
+}
+
+#[test]
+fn pip_no_binary_env_and_c_extras_build_from_source() {
+    for input in [
+        "FROM python:3.12\nENV PIP_NO_BINARY=:all:\nRUN pip install numpy pandas\n",
+        "FROM python:3.12\nENV PIP_NO_BINARY=numpy\nRUN pip install numpy pandas\n",
+        "FROM python:3.12\nARG PIP_NO_BINARY=:all:\nRUN pip install numpy pandas\n",
+        "FROM python:3.12\nRUN PIP_NO_BINARY=:all: pip install numpy pandas\n",
+        "FROM python:3.12\nRUN env PIP_NO_BINARY=:all: pip install numpy pandas\n",
+        "FROM python:3.12\nRUN export PIP_NO_BINARY=:all: && pip install numpy pandas\n",
+        "FROM python:3.12\nRUN pip install \"psycopg[c]\"\n",
+        "FROM python:3.12\nRUN pip install 'psycopg[c,pool]'\n",
+        "FROM python:3.12\nRUN pip install \"psycopg[c]>=3.1\"\n",
+    ] {
+        not_safe(input, &ONLY);
+    }
+    let input = "FROM python:3.12\nENV PIP_NO_BINARY=:all:\nRUN pip install numpy pandas\n";
+    snap!("slim_base__pip_no_binary_env", report(input, &ONLY));
+    let input = "FROM python:3.12\nRUN pip install \"psycopg[c]\"\n";
+    snap!("slim_base__psycopg_c_extra", report(input, &ONLY));
+    // `:none:` turns it off; a binary extra is fine.
+    let ok = "FROM python:3.12\nENV PIP_NO_BINARY=:none:\nRUN pip install numpy\n";
+    assert_eq!(first_line(ok, &ONLY), "FROM python:3.12-slim");
+    let ok = "FROM python:3.12\nRUN pip install \"psycopg[binary]\"\n";
+    assert_eq!(first_line(ok, &ONLY), "FROM python:3.12-slim");
+}
+
+#[test]
+fn full_final_stage_copying_from_a_slim_native_builder_is_not_safe() {
+    let input = r#"FROM python:3.12-slim AS builder
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential libpq-dev \
+ && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir psycopg2
+FROM python:3.12
+COPY --from=builder /venv /venv
+ENV PATH=/venv/bin:$PATH
+CMD ["python", "-m", "app"]
+"#;
+    not_safe(input, &ONLY);
+    snap!("slim_base__slim_native_builder", report(input, &ONLY));
+    // Only -dev libraries installed, nothing visibly compiled: still not safe.
+    let input = r#"FROM debian:bookworm-slim AS builder
+RUN apt-get update && apt-get install -y libpq-dev && rm -rf /var/lib/apt/lists/*
+RUN ./build-it
+FROM python:3.12
+COPY --from=builder /out /usr/local
+CMD ["python", "-m", "app"]
+"#;
+    not_safe(input, &ONLY);
+    let r = skip_reasons(input, &ONLY);
+    assert!(r[0].contains("copies from stage `builder`"), "{r:?}");
+}

@@ -99,12 +99,22 @@ as a skip with the reason.
 
 - An entry that would exclude something a build reads: a COPY or ADD source (not `--from=`, URLs or
   heredocs), a `RUN --mount=type=bind` source, or an existing file a command names after the
-  context was copied (`RUN cp .env.example .env`, `CMD ["java", "-jar", "target/app.jar"]`). When a
+  context was copied (`RUN cp .env.example .env`, `CMD ["java", "-jar", "target/app.jar"]`), including
+  words inside `sh -c` strings and `$(...)` substitutions, and globs whose directory part names a
+  path (`RUN cp target/*.jar /app.jar` keeps `target`, even before the jar is built). Paths under the
+  target of a bind mount of the context (`RUN --mount=type=bind,target=/ctx cp /ctx/server.key ...`)
+  are reads of the context. When a
   wildcard entry (`.env.*`) only hits named files, it is kept with `!` exceptions for them instead.
 - `.git` when the build uses it: a `git` command in a RUN (other than clone/config), setuptools-scm,
-  hatch-vcs, versioneer or pbr in `pyproject.toml`/`setup.cfg`/`setup.py`, vergen in `Cargo.toml`,
+  setuptools-git-versioning, hatch-vcs, versioneer, versioningit, dunamai, poetry-dynamic-versioning,
+  uv-dynamic-versioning or pbr in `pyproject.toml`/`setup.cfg`/`setup.py`, vergen in `Cargo.toml`,
   git plugins in `pom.xml`/`build.gradle`, `husky install` in `package.json`, or `git` in a Makefile
   that a RUN runs.
+- Scripts from the context that a build runs (`./build.sh`, `sh build.sh`, `bash scripts/x.sh`,
+  `. ./env.sh`, `python tools/prep.py`, `node x.js`) are read (up to 16 scripts of 256 KiB, nested
+  ones included) and every path they mention that exists is a read (`. ./.env` keeps `.env`). When a
+  RUN runs such a script and it cannot be read (not in the context, too large, not text), `.env`
+  files and the key/certificate entries are not added, and the skip names the script.
 - `.env` files when a build copies the context and runs a tool that loads them at build time
   (`npm run build` with Vite/Next/CRA, `python manage.py`, `prisma`, `php artisan`, ...).
 - `node_modules` when a stage copies the context and runs Node without installing dependencies.
@@ -121,7 +131,15 @@ as a skip with the reason.
 
 ## Fix safety
 Safe for the build: every COPY/ADD source and bind mount is checked against the final file with
-Docker's matching rules, and the Dockerfile itself is never changed. What the image contains does
+Docker's matching rules, and the Dockerfile itself is never changed.
+
+Limits: what the build reads is found statically, from the Dockerfile, the scripts it runs from the
+context and the project's metadata files. Reads at **run time** by the application or its
+configuration are not seen: an `nginx.conf` naming `/etc/nginx/server.pem` copied by `COPY . .`,
+python-dotenv or a framework loading `.env` when the container starts, an entrypoint binary opening a
+key file. If the image relies on such files being copied with the whole context, the new
+`.dockerignore` removes them from the image: check the secrets section of the diff, or keep them
+with a `!path` line. What the image contains does
 change where a build copies the whole context: caches, `node_modules` from the host and secrets no
 longer end up in it. An image that relied on a baked-in `.env` or key at run time must get them
 from the environment instead (`docker run --env-file`, secrets); review the diff (the default dry run

@@ -1,7 +1,7 @@
 //! slim-base: swap a final stage's full base image for its slim variant (alpine on request).
 
 mod data;
-mod scan;
+pub(crate) mod scan;
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -59,7 +59,9 @@ final; so is a stage meant for `--target`. Every other stage is a builder and ke
 compilers and headers belong there.
 
 Everything a stage runs is looked at: RUN (shell and exec form, heredoc bodies with a shell,
-`sh -c` strings, `$(...)` substitutions), CMD, ENTRYPOINT, HEALTHCHECK, and shell scripts they run
+`sh -c`, `su -c` and `eval` strings, `$(...)` substitutions, the command behind a runner such as
+`timeout 600`, `nice -n 10`, `ionice`, `stdbuf`, `chrt`, `time`, `gosu`; `xargs CMD` counts as unknown
+because its arguments are read at build time), CMD, ENTRYPOINT, HEALTHCHECK, and shell scripts they run
 when the build context has them (`COPY docker-entrypoint.sh /` then `ENTRYPOINT ["/docker-entrypoint.sh"]`).
 pip requirements are read from `-r FILE` in the build context (through the COPY that put the file
 there), nested `-r` included.
@@ -94,7 +96,8 @@ Reported as a skip, with the line that caused it:
   (`ARG TAG=3.12-bookworm` with `FROM python:${TAG}`: the slim tag `3.12-slim-bookworm` puts text inside it),
   or the whole image comes from an ARG.
 - The stage compiles (`gcc`, `make`, `./configure`, `bundle install`, `cpanm`, `cargo build`,
-  `pip install --no-binary`) and no compiler is available on the slim image: which -dev libraries the build
+  `pip install --no-binary`, `PIP_NO_BINARY` set by ENV, ARG, `export` or a prefix, an extra that
+  forces a C build such as `psycopg[c]`) and no compiler is available on the slim image: which -dev libraries the build
   needs from the full image cannot be known. (If the stage installs a compiler itself, the swap is offered
   as unsafe instead.)
 - The stage uses something that cannot be added back mechanically (ImageMagick, a pip package in the
@@ -130,8 +133,8 @@ a RUN command it does not know (a script piped into `sh` counts as unknown); an 
 script it cannot read, a binary-wheel package pinned to a version (a wheel for that version on this
 Python cannot be confirmed offline); npm, yarn, pnpm, gem, uv or poetry installs (native modules and
 package scripts are not checked); a compiler the stage installs itself (which -dev libraries the build
-needs cannot be known); files copied from a stage that builds native code on the full image (they may
-link libraries the slim image lacks); packages added to a stage that did not use apt before; every
+needs cannot be known); files copied from a stage that builds native code, or installs -dev libraries or a compiler with apt,
+whatever that stage's own base image (they may link libraries the slim image lacks); packages added to a stage that did not use apt before; every
 alpine swap (musl and busybox behave differently: DNS, locales, tool options); openjdk to
 eclipse-temurin and JDK to JRE (different build, no compiler API or diagnostic tools).
 
@@ -761,12 +764,12 @@ fn slim_verdict(
     if let Some(at) = facts.no_binary {
         if has_compiler(at) {
             unsafe_why.push(format!(
-                "line {} builds pip packages from source (--no-binary)",
+                "line {} builds pip packages from source (--no-binary or PIP_NO_BINARY)",
                 line(doc, at)
             ));
         } else {
             return Verdict::Refuse(format!(
-                "line {} builds pip packages from source (--no-binary), and {variant} has no compiler",
+                "line {} builds pip packages from source (--no-binary or PIP_NO_BINARY), and {variant} has no compiler",
                 line(doc, at)
             ));
         }
@@ -874,7 +877,7 @@ fn slim_verdict(
         for (source, at) in copy_sources(doc, si) {
             if let Some(why) = native_build(doc, cx, source) {
                 unsafe_why.push(format!(
-                    "line {} copies from stage {}, which {why} on a full image; the files may link libraries {variant} lacks",
+                    "line {} copies from stage {}, which {why}; the files may link libraries {variant} lacks",
                     line(doc, at),
                     stage_label(doc, source)
                 ));
@@ -1001,6 +1004,13 @@ fn native_build(doc: &Document, cx: &PassContext, si: usize) -> Option<String> {
             .find(|(bi, _, sat)| !sat && LACKS.builders[*bi].class != BuilderClass::AlpineOnly)
         {
             return Some(format!("runs {}", LACKS.builders[*bi].command));
+        }
+        // Native packages or -dev libraries installed with apt: what was built against them
+        // links their shared objects, whatever the stage's base image.
+        if let Some((pkg, _)) = f.apt_installs.iter().find(|(p, _)| {
+            p.ends_with("-dev") || p.ends_with("-devel") || LACKS.compilers.contains(p)
+        }) {
+            return Some(format!("installs {pkg}"));
         }
         if f.no_binary.is_some() || f.setup_py.is_some() {
             return Some("builds Python packages from source".into());

@@ -58,6 +58,8 @@ pub struct Context {
     pub entries: Vec<Entry>,
     /// The budget ran out: counts are lower bounds.
     pub truncated: bool,
+    /// The directory walked.
+    pub root: std::path::PathBuf,
     paths: HashSet<String>,
 }
 
@@ -109,7 +111,10 @@ impl Context {
 
     /// Walks `root` without caching.
     pub fn walk(root: &Path) -> Context {
-        let mut cx = Context::default();
+        let mut cx = Context {
+            root: root.to_path_buf(),
+            ..Context::default()
+        };
         cx.list(root, "", 0);
         let mut budget = MAX_COUNTED;
         for e in cx.entries.iter_mut().filter(|e| e.bulk) {
@@ -185,6 +190,20 @@ impl Context {
             end += 1;
         }
         false
+    }
+
+    /// The text of a listed file (at most `max` bytes of UTF-8), relative to the root.
+    pub fn read(&self, rel: &str, max: u64) -> Option<String> {
+        if rel.is_empty() || rel.split('/').any(|c| c == ".." || c.is_empty()) || !self.exists(rel)
+        {
+            return None;
+        }
+        let p = self.root.join(rel);
+        let meta = std::fs::metadata(&p).ok()?;
+        if !meta.is_file() || meta.len() > max {
+            return None;
+        }
+        std::fs::read_to_string(p).ok()
     }
 
     /// Names at the context root.

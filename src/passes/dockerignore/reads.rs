@@ -185,6 +185,16 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
                     let (expanded, unresolved) = expand(src, &vars);
                     let norm = normalize(&expanded);
                     let (why, anchor) = loc.at(inst.keyword.start, "RUN --mount");
+                    // Paths under the mount target name context files: `cp /ctx/server.key ...`.
+                    if !unresolved
+                        && let Some(t) = get("target").or(get("dst")).or(get("destination"))
+                    {
+                        copies.push((norm.clone(), absolute_dest(doc, idx, t)));
+                        // A relative target is also named relative to the WORKDIR: `cp ctx/x .`.
+                        if !t.starts_with('/') && !t.contains('$') {
+                            copies.push((norm.clone(), Some(go_clean(t))));
+                        }
+                    }
                     if norm == "." || norm.chars().all(|c| c == UNKNOWN) {
                         r.whole_copy = true;
                         if let Some(s) = inst.stage {
@@ -229,6 +239,7 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
     let t = &*TABLE;
     let mut env_hit: Option<(String, Option<usize>)> = None;
     let mut words: Vec<(String, String, Option<usize>)> = Vec::new();
+    let mut scripts: Vec<(String, usize, Kind)> = Vec::new();
     for c in &cmds {
         let Some(first) = c.words.first() else {
             continue;
@@ -273,6 +284,9 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
             let (why, anchor) = loc.at(c.offset, c.kind.as_str());
             words.push((w, why, anchor));
         }
+        if let Some(script) = script_run(&name, &c.words) {
+            scripts.push((script.to_string(), c.offset, c.kind));
+        }
     }
 
     // A stage that copies the whole context and runs node without installing dependencies (here or in
@@ -316,6 +330,52 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
         });
     }
 
+    // Scripts from the context that the build runs: the paths they mention are reads. One that
+    // cannot be read keeps `.env` files and keys.
+    if r.whole_copy || reads_dirs {
+        let mut read: HashSet<String> = HashSet::new();
+        let mut queue: Vec<(String, usize, Kind)> = scripts;
+        let mut budget = MAX_SCRIPTS;
+        while let Some((script, offset, kind)) = queue.pop() {
+            let cands = word_candidates(&script, &copies);
+            if cands.is_empty() {
+                continue;
+            }
+            let found = cands
+                .iter()
+                .find_map(|p| cx.read(p, MAX_SCRIPT_BYTES).map(|t| (p.clone(), t)));
+            let Some((path, text)) = found else {
+                if kind == Kind::Run {
+                    let (why, anchor) = loc.at(
+                        offset,
+                        &format!(
+                            "RUN runs `{script}`, which could not be read from the build context"
+                        ),
+                    );
+                    for group in ["env", "secrets"] {
+                        r.keeps.push(Keep {
+                            group,
+                            why: format!("{why} (it may read them)"),
+                            anchor,
+                        });
+                    }
+                }
+                continue;
+            };
+            if !read.insert(path.clone()) || budget == 0 {
+                continue;
+            }
+            budget -= 1;
+            for tok in script_tokens(&text) {
+                let (why, anchor) = loc.at(offset, &format!("`{path}` (run by {})", kind.as_str()));
+                if looks_like_script(&tok) {
+                    queue.push((tok.clone(), offset, kind));
+                }
+                words.push((tok, why, anchor));
+            }
+        }
+    }
+
     // Paths named in commands, when the build copied directories they can come from.
     if r.whole_copy || reads_dirs {
         let mut seen: HashSet<String> = r.needs.iter().map(|n| n.path.clone()).collect();
@@ -326,8 +386,12 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
             }
             for cand in word_candidates(&w, &copies) {
                 let glob = has_wildcard(&cand);
+                // A glob with a literal directory (`target/*.jar`) reads from that directory even
+                // when its files are not there yet (built on the host) or not listed.
                 let present = if glob {
-                    Pattern::new(&cand).is_ok_and(|p| cx.entries.iter().any(|e| p.matches(&e.path)))
+                    !literal_dir(&cand).is_empty()
+                        || Pattern::new(&cand)
+                            .is_ok_and(|p| cx.entries.iter().any(|e| p.matches(&e.path)))
                 } else {
                     cx.exists(&cand)
                 };
@@ -345,6 +409,122 @@ pub fn analyze(doc: &Document, label: &str, current: bool, cx: &Context) -> Read
         }
     }
     r
+}
+
+/// Scripts read from the context, at most (nested ones included).
+const MAX_SCRIPTS: usize = 16;
+/// Larger scripts are not read.
+const MAX_SCRIPT_BYTES: u64 = 256 * 1024;
+
+/// The leading components of a glob that have no wildcard (`target` for `target/*.jar`).
+fn literal_dir(glob: &str) -> String {
+    let parts: Vec<&str> = glob.split('/').collect();
+    parts[..parts.len().saturating_sub(1)]
+        .iter()
+        .take_while(|s| !has_wildcard(s))
+        .copied()
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Whether a word names a script file (rather than a command on PATH).
+fn looks_like_script(w: &str) -> bool {
+    [
+        ".sh", ".bash", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".pl", ".php",
+    ]
+    .iter()
+    .any(|e| w.ends_with(e))
+        || w.starts_with("./")
+}
+
+/// The script a command runs from a file: `./build.sh`, `scripts/x.sh`, `sh x.sh`, `bash -e x.sh`,
+/// `. ./env.sh`, `python x.py`, `node x.js`.
+fn script_run<'w>(name: &str, words: &'w [String]) -> Option<&'w str> {
+    let first = words.first()?.as_str();
+    if first.contains(['$', '`']) {
+        return None;
+    }
+    let system = [
+        "/bin/",
+        "/sbin/",
+        "/usr/bin/",
+        "/usr/sbin/",
+        "/usr/local/bin/",
+    ];
+    if (first.starts_with("./")
+        || first.starts_with("../")
+        || first.ends_with(".sh")
+        || (first.contains('/') && !system.iter().any(|p| first.starts_with(p))))
+        && !is_python(name)
+        && !is_pip(name)
+    {
+        return Some(first);
+    }
+    let interpreter = matches!(
+        name,
+        "sh" | "bash" | "ash" | "dash" | "zsh" | "." | "source" | "node" | "ruby" | "perl" | "php"
+    ) || is_python(name);
+    if !interpreter {
+        return None;
+    }
+    let mut i = 1;
+    while i < words.len() {
+        let a = words[i].as_str();
+        // `sh -c '...'` runs a string; `python -m mod` a module; `-` reads stdin.
+        if a == "-m" || a == "-c" || a == "-e" && name != "sh" && name != "bash" || a == "-" {
+            return None;
+        }
+        if a.starts_with('-') && !a.starts_with("--") && a.ends_with('c') && !is_python(name) {
+            return None;
+        }
+        if !a.starts_with('-') {
+            return (!a.contains(['$', '`'])).then_some(a);
+        }
+        i += if a == "-o" { 2 } else { 1 };
+    }
+    None
+}
+
+/// The words of a script's text that may name files: split on blanks, quotes, brackets and `=`.
+fn script_tokens(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    for tok in text.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\''
+                    | '`'
+                    | '('
+                    | ')'
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | ','
+                    | ';'
+                    | '='
+                    | '<'
+                    | '>'
+                    | '|'
+                    | '&'
+            )
+    }) {
+        let tok = tok.trim_end_matches(':');
+        if tok.is_empty()
+            || tok.starts_with('-')
+            || tok.starts_with('#')
+            || tok.contains("://")
+            || tok.contains('$')
+            || tok.chars().all(|c| matches!(c, '*' | '?' | '.' | '/'))
+        {
+            continue;
+        }
+        if seen.insert(tok.to_string()) {
+            out.push(tok.to_string());
+        }
+    }
+    out
 }
 
 /// A source whose variables are unknown: it can name anything its literal parts allow.
@@ -383,13 +563,17 @@ fn push_commands(doc: &Document, inst: &Instruction, form: &CommandForm, out: &m
                 let text = &args[2].value;
                 let s = shell::parse(text, 0..text.len(), Mode::Plain);
                 for c in &s.commands {
+                    let ws = effective_words(c);
                     out.push(Cmd {
-                        words: effective_words(c).iter().map(|w| w.value.clone()).collect(),
-                        dynamic: effective_words(c).iter().map(|w| w.dynamic).collect(),
+                        words: ws.iter().map(|w| w.value.clone()).collect(),
+                        dynamic: ws.iter().map(|w| w.dynamic).collect(),
                         offset: inst.keyword.start,
                         kind: inst.kind,
                         stage: inst.stage,
                     });
+                    let values: Vec<&str> = ws.iter().map(|w| w.value.as_str()).collect();
+                    let dynamic: Vec<bool> = ws.iter().map(|w| w.dynamic).collect();
+                    nested_scripts(&values, &dynamic, inst, inst.keyword.start, out, 1);
                 }
                 return;
             }
@@ -414,13 +598,69 @@ fn push_words<'w>(
     if ws.is_empty() {
         return;
     }
+    let offset = ws[0].range.start;
     out.push(Cmd {
         words: ws.iter().map(|w| w.value.clone()).collect(),
         dynamic: ws.iter().map(|w| w.dynamic).collect(),
-        offset: ws[0].range.start,
+        offset,
         kind: inst.kind,
         stage: inst.stage,
     });
+    let values: Vec<&str> = ws.iter().map(|w| w.value.as_str()).collect();
+    let dynamic: Vec<bool> = ws.iter().map(|w| w.dynamic).collect();
+    nested_scripts(&values, &dynamic, inst, offset, out, 0);
+}
+
+/// How deep `sh -c` strings and `$(...)` substitutions inside each other are followed.
+const MAX_NESTED: usize = 4;
+
+/// The commands inside a command's words: `$(ls target/*.jar)` substitutions and the string of
+/// `sh -c '...'` are scripts whose words are reads too.
+fn nested_scripts(
+    words: &[&str],
+    dynamic: &[bool],
+    inst: &Instruction,
+    offset: usize,
+    out: &mut Vec<Cmd>,
+    depth: usize,
+) {
+    if depth >= MAX_NESTED {
+        return;
+    }
+    let mut texts: Vec<String> = Vec::new();
+    for (w, d) in words.iter().zip(dynamic) {
+        if *d {
+            texts.extend(crate::passes::slim_base::scan::substitutions(w));
+        }
+    }
+    if let Some(first) = words.first()
+        && matches!(basename(first), "sh" | "bash" | "ash" | "dash" | "zsh")
+        && let Some(i) = words.iter().position(|a| {
+            *a == "-c" || (a.starts_with('-') && !a.starts_with("--") && a.ends_with('c'))
+        })
+        && let Some(t) = words.get(i + 1)
+    {
+        texts.push(t.to_string());
+    }
+    for text in texts {
+        let s = shell::parse(&text, 0..text.len(), Mode::Plain);
+        for c in &s.commands {
+            let ws = effective_words(c);
+            if ws.is_empty() {
+                continue;
+            }
+            out.push(Cmd {
+                words: ws.iter().map(|w| w.value.clone()).collect(),
+                dynamic: ws.iter().map(|w| w.dynamic).collect(),
+                offset,
+                kind: inst.kind,
+                stage: inst.stage,
+            });
+            let values: Vec<&str> = ws.iter().map(|w| w.value.as_str()).collect();
+            let dynamic: Vec<bool> = ws.iter().map(|w| w.dynamic).collect();
+            nested_scripts(&values, &dynamic, inst, offset, out, depth + 1);
+        }
+    }
 }
 
 /// The first argument that is not an option.
@@ -621,7 +861,19 @@ fn word_candidates(w: &str, copies: &[(String, Option<String>)]) -> Vec<String> 
     } else {
         let rel = w.trim_start_matches("./");
         out.push(rel.to_string());
-        for (src, _) in copies {
+        for (src, dest) in copies {
+            // A relative bind-mount target (`target=ctx`) names the mount from the WORKDIR.
+            if let Some(d) = dest.as_deref().filter(|d| !d.starts_with('/')) {
+                let rest = if rel == d {
+                    Some("")
+                } else {
+                    rel.strip_prefix(d).and_then(|r| r.strip_prefix('/'))
+                };
+                if let Some(rest) = rest {
+                    out.push(join(src, rest));
+                }
+                continue;
+            }
             if src != "." {
                 out.push(join(src, rel));
             }

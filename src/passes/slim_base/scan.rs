@@ -62,6 +62,9 @@ pub struct Facts {
     pub pip: Vec<(Req, usize)>,
     /// `pip install --no-binary ...`: source builds.
     pub no_binary: Option<usize>,
+    /// `PIP_NO_BINARY` set (ENV, ARG, `export`, a prefix) to anything but `:none:`: every later
+    /// `pip install` builds from source like `--no-binary`.
+    pub no_binary_env: Option<usize>,
     /// `python setup.py build|install|...`.
     pub setup_py: Option<usize>,
     /// `dpkg -i`.
@@ -158,6 +161,11 @@ impl Scanner<'_> {
             };
             if inst.kind == Kind::Onbuild {
                 self.facts.onbuild.get_or_insert(inst.keyword.start);
+            }
+            if self.facts.no_binary_env.is_none()
+                && sets_pip_no_binary(&doc.text[inst.extent.clone()])
+            {
+                self.facts.no_binary_env = Some(inst.keyword.start);
             }
             match &inst.detail {
                 Detail::Run { command, heredocs } => {
@@ -303,6 +311,160 @@ impl Scanner<'_> {
                 }
             }
         }
+        self.dispatch(cmd, at, ctx);
+    }
+
+    /// Handles a runner (`timeout 600 CMD`, `nice -n 10 CMD`, `xargs CMD`, `su -c STRING`,
+    /// `eval STRING`): the command it runs is scanned like any other. Returns `false` when `name`
+    /// is not a runner.
+    fn runner(&mut self, cmd: &SimpleCommand, words: &[Word], at: usize, ctx: Ctx) -> bool {
+        let name = basename(&words[0].value);
+        let args = &words[1..];
+        let vals: Vec<&str> = args.iter().map(|w| w.value.as_str()).collect();
+        match name {
+            "eval" => {
+                // `eval "pip install x"`: the joined arguments are a script.
+                let text = vals.join(" ");
+                self.nested(&text, at, ctx);
+            }
+            "su" | "runuser" => {
+                // `su [user] -c STRING`: the string is a script; without one the shell reads its
+                // commands from stdin, which cannot be seen.
+                let mut i = 0;
+                let mut script = None;
+                while i < vals.len() {
+                    let a = vals[i];
+                    if matches!(a, "-c" | "--command" | "--session-command") {
+                        script = vals.get(i + 1).map(|s| s.to_string());
+                        break;
+                    }
+                    if let Some(v) = a
+                        .strip_prefix("--command=")
+                        .or_else(|| a.strip_prefix("--session-command="))
+                    {
+                        script = Some(v.to_string());
+                        break;
+                    }
+                    if name == "runuser" && matches!(a, "-u" | "--user") {
+                        // `runuser -u user [--] cmd args`
+                        let mut j = i + 2;
+                        if vals.get(j) == Some(&"--") {
+                            j += 1;
+                        }
+                        self.inner(cmd, &words[1 + j.min(args.len())..], at, ctx, name);
+                        return true;
+                    }
+                    i += if matches!(a, "-s" | "--shell" | "-g" | "--group" | "-G" | "-w") {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                match script {
+                    Some(text) => self.nested(&text, at, ctx),
+                    None if ctx == Ctx::Build => self
+                        .facts
+                        .unknown
+                        .push((format!("{name} (commands from stdin)"), at)),
+                    None => {}
+                }
+            }
+            "gosu" | "su-exec" => {
+                // `gosu user cmd args`
+                let rest = if args.is_empty() { args } else { &args[1..] };
+                self.inner(cmd, rest, at, ctx, name);
+            }
+            "xargs" => {
+                // The arguments come from a file or stdin that dockopt does not read: what the
+                // command installs or builds is unknown.
+                let with_value = ["-I", "-n", "-P", "-L", "-l", "-d", "-s", "-a", "-E", "-e"];
+                let mut i = 0;
+                while i < vals.len() && vals[i].starts_with('-') && vals[i] != "--" {
+                    i += if with_value.contains(&vals[i]) { 2 } else { 1 };
+                }
+                if vals.get(i) == Some(&"--") {
+                    i += 1;
+                }
+                let rest = &args[i.min(args.len())..];
+                let inner_name = rest.first().map_or("echo", |w| basename(&w.value));
+                if ctx == Ctx::Build {
+                    self.facts.unknown.push((
+                        format!("xargs {inner_name} (its arguments are read at build time)"),
+                        at,
+                    ));
+                }
+                if !rest.is_empty() {
+                    self.inner(cmd, rest, at, ctx, name);
+                }
+            }
+            "timeout" | "nice" | "ionice" | "stdbuf" | "chrt" | "time" | "setsid" | "taskset" => {
+                let with_value: &[&str] = match name {
+                    "timeout" => &["-s", "-k", "--signal", "--kill-after"],
+                    "nice" => &["-n", "--adjustment"],
+                    "ionice" => &["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"],
+                    "stdbuf" => &["-i", "-o", "-e", "--input", "--output", "--error"],
+                    "chrt" => &[
+                        "-T",
+                        "-P",
+                        "-D",
+                        "--sched-runtime",
+                        "--sched-period",
+                        "--sched-deadline",
+                    ],
+                    "time" => &["-f", "-o", "--format", "--output"],
+                    "taskset" => &["-c", "--cpu-list"],
+                    _ => &[],
+                };
+                let mut i = 0;
+                let mut cpu_list = false;
+                while i < vals.len() && vals[i].starts_with('-') && vals[i] != "--" {
+                    if matches!(vals[i], "-c" | "--cpu-list") {
+                        cpu_list = true;
+                    }
+                    i += if with_value.contains(&vals[i]) { 2 } else { 1 };
+                }
+                if vals.get(i) == Some(&"--") {
+                    i += 1;
+                }
+                // Positional arguments before the command: the duration, the priority, the mask.
+                let positional = match name {
+                    "timeout" => 1,
+                    "chrt" => usize::from(
+                        vals.get(i)
+                            .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit())),
+                    ),
+                    "taskset" => usize::from(!cpu_list),
+                    _ => 0,
+                };
+                let rest = &args[(i + positional).min(args.len())..];
+                self.inner(cmd, rest, at, ctx, name);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Scans the command a runner runs (`words`), as a command of its own.
+    fn inner(&mut self, cmd: &SimpleCommand, words: &[Word], at: usize, ctx: Ctx, runner: &str) {
+        if words.is_empty() {
+            return;
+        }
+        if self.depth >= MAX_DEPTH {
+            if ctx == Ctx::Build {
+                self.facts.unknown.push((runner.to_string(), at));
+            }
+            return;
+        }
+        let sub = SimpleCommand {
+            words: words.to_vec(),
+            ..cmd.clone()
+        };
+        self.depth += 1;
+        self.dispatch(&sub, Some(at), ctx);
+        self.depth -= 1;
+    }
+
+    fn dispatch(&mut self, cmd: &SimpleCommand, at: Option<usize>, ctx: Ctx) {
         let words = recognize::effective_words(cmd);
         let Some(first) = words.first() else { return };
         let at = at.unwrap_or(first.range.start);
@@ -329,8 +491,14 @@ impl Scanner<'_> {
             });
             return;
         }
-        // A script: `./run.sh`, `/entrypoint.sh`, `scripts/setup.sh`.
-        if is_script_path(written) {
+        // A runner: the command it runs is what matters.
+        if !first.dynamic && self.runner(cmd, words, at, ctx) {
+            return;
+        }
+        // A script: `./run.sh`, `/entrypoint.sh`, `scripts/setup.sh` (a venv's `pip` or `python`
+        // is that tool, recognised below).
+        if is_script_path(written) && !(recognize::is_pip(written) || recognize::is_python(written))
+        {
             self.script(written, at, ctx);
             return;
         }
@@ -425,7 +593,7 @@ impl Scanner<'_> {
                 }
                 return;
             }
-            "xargs" | "timeout" | "nice" | "time" | "stdbuf" | "find" => {
+            "find" => {
                 self.inner_command(name, &args, at, ctx);
                 return;
             }
@@ -438,6 +606,13 @@ impl Scanner<'_> {
         if let Some(call) = recognize::pip_call(cmd) {
             let sub = call.subcommand().value.as_str();
             if matches!(sub, "install" | "wheel") {
+                // `PIP_NO_BINARY` from the environment is `--no-binary`.
+                let env = self
+                    .env_value(cmd, "PIP_NO_BINARY")
+                    .is_some_and(|v| v != ":none:");
+                if env || self.facts.no_binary_env.is_some() {
+                    self.facts.no_binary.get_or_insert(at);
+                }
                 let args: Vec<String> = call.args[call.subcommand + 1..]
                     .iter()
                     .map(|w| {
@@ -492,40 +667,13 @@ impl Scanner<'_> {
         }
     }
 
-    /// The command run by `xargs`, `timeout`, `find -exec` and the like.
+    /// The command run by `find -exec`.
     fn inner_command(&mut self, name: &str, args: &[&str], at: usize, ctx: Ctx) {
-        let inner = if name == "find" {
-            args.iter()
-                .position(|a| matches!(*a, "-exec" | "-execdir" | "-ok" | "-okdir"))
-                .and_then(|p| args.get(p + 1))
-        } else {
-            let with_value: &[&str] = match name {
-                "xargs" => &["-I", "-n", "-P", "-L", "-d", "-s", "-a", "-E", "-i"],
-                "timeout" => &["-s", "-k", "--signal", "--kill-after"],
-                "nice" => &["-n"],
-                _ => &[],
-            };
-            let mut i = 0;
-            let mut found = None;
-            while i < args.len() {
-                let a = args[i];
-                if with_value.contains(&a) {
-                    i += 2;
-                } else if a.starts_with('-') {
-                    i += 1;
-                } else if name == "timeout"
-                    && found.is_none()
-                    && a.chars().next().is_some_and(|c| c.is_ascii_digit())
-                {
-                    // the duration
-                    i += 1;
-                } else {
-                    found = Some(&args[i]);
-                    break;
-                }
-            }
-            found
-        };
+        let inner = args
+            .iter()
+            .position(|a| matches!(*a, "-exec" | "-execdir" | "-ok" | "-okdir"))
+            .and_then(|p| args.get(p + 1));
+        let _ = name;
         if let Some(cmd) = inner {
             let text = cmd.to_string();
             self.nested(&text, at, ctx);
@@ -619,11 +767,32 @@ impl Scanner<'_> {
                     i += 1;
                 }
                 _ => {
-                    self.facts.pip.push((parse_req(a), at));
+                    self.push_req(a, at);
                     i += 1;
                 }
             }
         }
+    }
+
+    /// Records a requirement, and each of its extras that the table knows builds from source
+    /// (`psycopg[c]`) as a requirement of its own.
+    fn push_req(&mut self, raw: &str, at: usize) {
+        let req = parse_req(raw);
+        if let Req::Named { name, pinned } = &req {
+            for extra in extras(raw) {
+                let key = format!("{name}[{extra}]");
+                if LACKS.pip.build.contains_key(&key) || LACKS.pip.refuse.contains_key(&key) {
+                    self.facts.pip.push((
+                        Req::Named {
+                            name: key,
+                            pinned: *pinned,
+                        },
+                        at,
+                    ));
+                }
+            }
+        }
+        self.facts.pip.push((req, at));
     }
 
     /// Reads a requirements file the RUN names (a container path) from the build context.
@@ -684,7 +853,7 @@ impl Scanner<'_> {
                 _ => {
                     // `name==1.0 --hash=sha256:...`: options after the requirement are dropped.
                     let req = line.split(" --").next().unwrap_or(line);
-                    self.facts.pip.push((parse_req(req), at));
+                    self.push_req(req, at);
                 }
             }
         }
@@ -873,6 +1042,53 @@ impl Scanner<'_> {
     }
 }
 
+/// Whether instruction text sets `PIP_NO_BINARY` (`ENV`, `ARG`, `export`, a prefix, `env`) to
+/// anything but `:none:`. A bare `ARG PIP_NO_BINARY` (set with `--build-arg`) counts.
+fn sets_pip_no_binary(text: &str) -> bool {
+    const VAR: &str = "PIP_NO_BINARY";
+    let mut from = 0;
+    while let Some(p) = text[from..].find(VAR) {
+        let start = from + p;
+        from = start + VAR.len();
+        let before = text[..start].chars().next_back();
+        // `$PIP_NO_BINARY` / `${PIP_NO_BINARY}` read it; `XPIP_NO_BINARY` is another name.
+        if before.is_some_and(|c| c == '$' || c == '{' || c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = &text[from..];
+        if rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let value = rest
+            .trim_start_matches([' ', '\t'])
+            .trim_start_matches('=')
+            .split([' ', '\t', '\n', '\r', ';', '&', '|'])
+            .next()
+            .unwrap_or("")
+            .trim_matches(['"', '\'']);
+        if value != ":none:" {
+            return true;
+        }
+    }
+    false
+}
+
+/// The extras of a requirement: `psycopg[c,pool]>=3` -> `c`, `pool` (lowercase).
+fn extras(raw: &str) -> Vec<String> {
+    let r = raw.split(';').next().unwrap_or(raw);
+    let (Some(open), Some(close)) = (r.find('['), r.find(']')) else {
+        return Vec::new();
+    };
+    if close < open {
+        return Vec::new();
+    }
+    r[open + 1..close]
+        .split(',')
+        .map(|e| normalize_pip(e.trim()))
+        .filter(|e| !e.is_empty())
+        .collect()
+}
+
 /// Whether a command word names a script file rather than a command on PATH.
 fn is_script_path(w: &str) -> bool {
     w.starts_with("./")
@@ -917,7 +1133,7 @@ fn glob_match(pat: &str, s: &str) -> bool {
 }
 
 /// The command texts of `$(...)` and backtick substitutions in a word.
-fn substitutions(word: &str) -> Vec<String> {
+pub(crate) fn substitutions(word: &str) -> Vec<String> {
     let b = word.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -1028,6 +1244,25 @@ mod tests {
         );
         assert_eq!(substitutions("v`git describe`"), vec!["git describe"]);
         assert!(substitutions("$((1+2))").is_empty());
+    }
+
+    #[test]
+    fn pip_no_binary_settings() {
+        assert!(sets_pip_no_binary("ENV PIP_NO_BINARY=:all:\n"));
+        assert!(sets_pip_no_binary("ENV PIP_NO_BINARY :all:\n"));
+        assert!(sets_pip_no_binary(
+            "RUN export PIP_NO_BINARY=\"numpy\" && pip install numpy\n"
+        ));
+        assert!(sets_pip_no_binary("ARG PIP_NO_BINARY\n"));
+        assert!(!sets_pip_no_binary("ENV PIP_NO_BINARY=:none:\n"));
+        assert!(!sets_pip_no_binary(
+            "RUN echo $PIP_NO_BINARY ${PIP_NO_BINARY}\n"
+        ));
+        assert!(!sets_pip_no_binary(
+            "ENV MY_PIP_NO_BINARY=1 PIP_NO_BINARY_X=1\n"
+        ));
+        assert_eq!(extras("psycopg[c, Pool]>=3.1"), vec!["c", "pool"]);
+        assert!(extras("psycopg>=3").is_empty());
     }
 
     #[test]
