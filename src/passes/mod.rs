@@ -8,6 +8,7 @@ use crate::fix::Findings;
 use crate::model::Document;
 
 pub mod dockerignore;
+pub mod multi_stage;
 pub mod pip_no_cache;
 pub mod slim_base;
 
@@ -53,6 +54,8 @@ pub trait Pass: Sync + Send {
 /// Every pass, in the order the engine runs them. Structural passes come first so that their fixes
 /// win conflicts; the engine re-runs everything on the result until nothing changes.
 pub static ALL: &[&dyn Pass] = &[
+    // Structural: splits a single-stage build; must come before slim-base.
+    &multi_stage::MultiStage,
     &slim_base::SlimBase,
     &pip_no_cache::PipNoCache,
     // Only produces a side file, so it goes last.

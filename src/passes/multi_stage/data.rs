@@ -1,0 +1,60 @@
+//! `transforms/multi-stage.yaml`: build-only packages, `-dev` -> runtime library packages, replayable
+//! commands and the per-language runtime rules. The schema is documented at the top of the YAML file.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+pub const YAML: &str = include_str!("../../../transforms/multi-stage.yaml");
+
+pub static DATA: LazyLock<Data> =
+    LazyLock::new(|| serde_yaml_ng::from_str(YAML).expect("transforms/multi-stage.yaml is valid"));
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Data {
+    pub venv: String,
+    pub build_only: Vec<String>,
+    pub dev_runtime: BTreeMap<String, Vec<String>>,
+    pub replay: Vec<String>,
+    pub builder_only: Vec<String>,
+    pub python_replay: Vec<String>,
+    pub go: Go,
+    pub node: Node,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Go {
+    pub runtime: String,
+    pub runtime_options: Vec<String>,
+    pub suites: BTreeMap<String, String>,
+    pub cgo_modules: Vec<String>,
+    pub copy_from_builder: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub prune: String,
+    pub installers: Vec<String>,
+}
+
+impl Data {
+    pub fn is_build_only(&self, pkg: &str) -> bool {
+        self.build_only.iter().any(|p| p == pkg)
+            || (pkg.starts_with("gcc-") || pkg.starts_with("g++-") || pkg.starts_with("clang-"))
+            || (pkg.starts_with("python3.") && pkg.ends_with("-dev"))
+    }
+
+    pub fn is_replay(&self, cmd: &str) -> bool {
+        self.replay.iter().any(|c| c == cmd)
+    }
+
+    pub fn is_builder_only(&self, cmd: &str, sub: &str) -> bool {
+        self.builder_only
+            .iter()
+            .any(|c| c.split_once(' ') == Some((cmd, sub)))
+    }
+}
