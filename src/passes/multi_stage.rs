@@ -273,13 +273,18 @@ fn plan(doc: &Document, cx: &PassContext, lang: Lang) -> Result<Plan, Refusal> {
         ));
     }
     if recognize_image(&image.value).is_none() {
-        return Err(Refusal::at(
-            image.range.start,
+        let reason = if lang == Lang::Python {
+            format!(
+                "the base image `{}` is not an official python image: its Python is the distribution's system Python, which a virtualenv copied to another image cannot carry",
+                image.value
+            )
+        } else {
             format!(
                 "the base image `{}` is not an official language image dockopt knows how to split",
                 image.value
-            ),
-        ));
+            )
+        };
+        return Err(Refusal::at(image.range.start, reason));
     }
     // The stage's instructions must all be ones the split can carry over.
     for (_, inst) in doc.stage_body(0) {
@@ -341,7 +346,8 @@ mod tests {
         assert_eq!(d.venv, "/opt/venv");
         assert_eq!(d.dev_runtime["libpq-dev"], vec!["libpq5".to_string()]);
         assert!(d.build_only.iter().any(|p| p == "gcc"));
-        assert!(!d.go.runtime.is_empty());
+        assert!(d.go.runtime_options.contains(&d.go.runtime));
+        assert!(d.node.legacy_below > 0);
     }
 
     #[test]

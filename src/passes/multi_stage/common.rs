@@ -515,3 +515,20 @@ pub fn is_root(user: &str) -> bool {
     let name = u.split(':').next().unwrap_or(u);
     name == "root" || name == "0"
 }
+
+/// Why an image of a known language has no runtime image to split onto.
+pub fn no_slim_reason(image: &str) -> String {
+    let tag = crate::images::parse_ref(image)
+        .and_then(|r| r.tag)
+        .unwrap_or("latest");
+    if crate::images::is_leave_alone_tag(tag) {
+        format!(
+            "`{image}` is already a small variant (slim or alpine): a split onto the same image is not supported yet"
+        )
+    } else {
+        format!(
+            "`{image}` has no slim variant of the same distribution in {}",
+            crate::images::TABLE_PATH
+        )
+    }
+}

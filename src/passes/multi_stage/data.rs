@@ -38,6 +38,8 @@ pub struct Go {
 #[serde(deny_unknown_fields)]
 pub struct Node {
     pub prune: String,
+    pub prune_legacy: String,
+    pub legacy_below: u32,
     pub installers: Vec<String>,
 }
 

@@ -49,7 +49,10 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
                 user = (!is_root(&v)).then_some(v);
                 body.push(verbatim(doc, inst));
             }
-            Kind::Copy | Kind::Add => body.push(verbatim(doc, inst)),
+            // Files the program may read at run time come along; go.mod, go.sum and Go sources only
+            // feed the build.
+            Kind::Copy | Kind::Add if !only_go_sources(inst) => body.push(verbatim(doc, inst)),
+            Kind::Copy | Kind::Add => {}
             Kind::Run => {
                 let script = inst.run_script().expect("checked: shell-form RUN");
                 let mut classes = Vec::new();
@@ -227,6 +230,21 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
     Ok((edits, lines, message))
 }
 
+/// Whether a COPY copies only what the Go build reads (go.mod, go.sum, `*.go`).
+fn only_go_sources(inst: &Instruction) -> bool {
+    let crate::model::Detail::Copy { sources, .. } = &inst.detail else {
+        return false;
+    };
+    !sources.is_empty()
+        && sources.iter().all(|s| match s {
+            crate::model::CopySource::Path(p) => {
+                let b = basename(p.value.trim_end_matches('/'));
+                matches!(b, "go.mod" | "go.sum") || (b.ends_with(".go") && !b.contains('*'))
+            }
+            crate::model::CopySource::HereDoc(_) => false,
+        })
+}
+
 /// The golang tag's version and Debian suite (if the tag names one). Other tags (alpine, windows) are
 /// refused.
 fn parse_tag(s: &Split) -> Result<(String, Option<String>), Refusal> {
@@ -241,7 +259,10 @@ fn parse_tag(s: &Split) -> Result<(String, Option<String>), Refusal> {
         )
     };
     let r = images::parse_ref(&s.image).ok_or_else(bad)?;
-    let tag = r.tag.ok_or_else(bad)?;
+    let tag = r.tag.unwrap_or("latest");
+    if tag == "latest" {
+        return Ok((String::new(), None));
+    }
     let (version, suite) = match tag.split_once('-') {
         Some((v, su)) => (v, Some(su)),
         None => (tag, None),

@@ -208,7 +208,13 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
         );
     }
     let last = &doc.instructions[last_build];
-    let builder_edit = edit::insert_lines_after(doc, last, &format!("RUN {}", DATA.node.prune));
+    let major: Option<u32> = m.tag.split(['.', '-']).next().and_then(|v| v.parse().ok());
+    let prune = if major.is_some_and(|v| v < DATA.node.legacy_below) {
+        &DATA.node.prune_legacy
+    } else {
+        &DATA.node.prune
+    };
+    let builder_edit = edit::insert_lines_after(doc, last, &format!("RUN {prune}"));
     let message = format!(
         "split into a builder ({}) that installs, builds and prunes devDependencies, and a runtime stage ({}) that copies {wd}",
         s.image, m.reference
@@ -218,16 +224,8 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
 
 fn runtime_image(s: &Split) -> Result<SlimMapping, Refusal> {
     let at = s.from().keyword.start;
-    let m = images::slim_variant(&s.image).ok_or_else(|| {
-        Refusal::at(
-            at,
-            format!(
-                "`{}` has no slim variant of the same distribution in {} (already slim, alpine, or an unknown tag)",
-                s.image,
-                images::TABLE_PATH
-            ),
-        )
-    })?;
+    let m = images::slim_variant(&s.image)
+        .ok_or_else(|| Refusal::at(at, super::common::no_slim_reason(&s.image)))?;
     if m.libc != m.variant_libc || m.os != m.variant_os || m.variant_image != "node" {
         return Err(Refusal::at(
             at,

@@ -161,11 +161,7 @@ fn runtime_image(s: &Split) -> Result<SlimMapping, Refusal> {
                 s.image
             )
         } else {
-            format!(
-                "`{}` has no slim variant of the same distribution in {} (already slim, alpine, or an unknown tag)",
-                s.image,
-                images::TABLE_PATH
-            )
+            super::common::no_slim_reason(&s.image)
         };
         return Err(Refusal::at(from.keyword.start, reason));
     };
@@ -274,6 +270,10 @@ fn classify_python(
                     ));
                 }
                 as_user("pip install")?;
+                Ok(Class::Drop)
+            }
+            "uninstall" => {
+                as_user("pip uninstall")?;
                 Ok(Class::Drop)
             }
             "freeze" | "list" | "check" | "show" | "config" | "cache" | "--version" | "debug" => {
