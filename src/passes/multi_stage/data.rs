@@ -28,6 +28,8 @@ pub struct Data {
 #[serde(deny_unknown_fields)]
 pub struct Go {
     pub runtime: String,
+    /// The images `runtime` may be switched to (checked by a unit test).
+    #[allow(dead_code)]
     pub runtime_options: Vec<String>,
     pub suites: BTreeMap<String, String>,
     pub cgo_modules: Vec<String>,

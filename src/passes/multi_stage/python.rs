@@ -381,13 +381,10 @@ fn check_pip_args(s: &Split, idx: usize, at: usize, args: &[Word]) -> Result<(),
             args.get(i).map(|w| w.value.clone())
         } else if let Some(r) = v.strip_prefix("--requirement=") {
             Some(r.to_string())
-        } else if let Some(r) = v
-            .strip_prefix("-r")
-            .filter(|r| !r.is_empty() && !v.starts_with("--"))
-        {
-            Some(r.to_string())
         } else {
-            None
+            v.strip_prefix("-r")
+                .filter(|r| !r.is_empty() && !v.starts_with("--"))
+                .map(str::to_string)
         };
         if let Some(req) = req
             && let Some(text) = requirements_text(s, idx, &req)
