@@ -509,16 +509,114 @@ fn go_refusals() {
     );
 }
 
-// ---- Java, Rust ----
+// ---- Java ----
 
 #[test]
-fn java_and_rust_are_not_supported_yet() {
+fn spring_boot_jar_on_a_jre() {
+    snap!(
+        "multi_stage__spring_boot",
+        case_report("spring-boot", &ALL_UNSAFE)
+    );
+    let dir = fixture("spring-boot");
+    let out = split(&dockerfile("spring-boot"), Some(&dir));
+    let runtime = out.split("\nFROM eclipse-temurin:21-jre\n").nth(1).unwrap();
+    assert!(runtime.contains("COPY --from=builder /workspace/app.jar /workspace/app.jar\n"));
+    // The sources and the build files stay in the builder.
+    assert!(!runtime.contains("pom.xml") && !runtime.contains("src"));
+}
+
+#[test]
+fn java_refusals() {
     assert_refused(
-        "FROM maven:3.9-eclipse-temurin-21\nWORKDIR /app\nCOPY . .\nRUN mvn -B package -DskipTests\nCMD [\"java\", \"-jar\", \"target/app.jar\"]\n",
-        "not supported yet",
+        "FROM maven:3.9-eclipse-temurin-21\nWORKDIR /app\nCOPY . .\nRUN mvn -B package\nCMD [\"mvn\", \"spring-boot:run\"]\n",
+        "does not start with `java -jar FILE`",
     );
     assert_refused(
-        "FROM rust:1.79\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\nCMD [\"./target/release/app\"]\n",
-        "not supported yet",
+        "FROM maven:3.9-eclipse-temurin-21\nWORKDIR /app\nCOPY . .\nRUN mvn -B package\nCMD java -jar target/*.jar\n",
+        "is not known",
+    );
+    assert_refused(
+        "FROM maven:3.9-eclipse-temurin-21-alpine\nWORKDIR /app\nCOPY . .\nRUN mvn -B package\nCMD [\"java\", \"-jar\", \"target/app.jar\"]\n",
+        "Java: not supported yet for other images",
+    );
+    assert_refused(
+        "FROM gradle:8.8-jdk21\nWORKDIR /app\nCOPY . .\nRUN gradle bootJar && curl -o agent.jar https://example.com/agent.jar\nCMD [\"java\", \"-jar\", \"build/libs/app.jar\"]\n",
+        "runs `curl -o agent.jar`",
+    );
+}
+
+#[test]
+fn gradle_wrapper_chmod_stays_in_the_builder() {
+    let out = split(
+        "FROM eclipse-temurin:17-jdk-jammy\nWORKDIR /app\nCOPY gradlew .\nCOPY gradle gradle\nCOPY build.gradle settings.gradle ./\nCOPY src src\nRUN chmod +x gradlew && ./gradlew bootJar --no-daemon\nCOPY config /app/config\nEXPOSE 8080\nCMD [\"java\", \"-jar\", \"build/libs/app.jar\"]\n",
+        None,
+    );
+    let runtime = out
+        .split("\nFROM eclipse-temurin:17-jre-jammy\n")
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        runtime,
+        "WORKDIR /app\nCOPY --from=builder /app/build/libs/app.jar /app/build/libs/app.jar\nCOPY config /app/config\nEXPOSE 8080\nCMD [\"java\", \"-jar\", \"build/libs/app.jar\"]\n"
+    );
+}
+
+// ---- Rust ----
+
+#[test]
+fn rust_binary_on_debian_slim() {
+    snap!(
+        "multi_stage__rust_binary",
+        case_report("rust-binary", &ALL_UNSAFE)
+    );
+    let dir = fixture("rust-binary");
+    let out = split(&dockerfile("rust-binary"), Some(&dir));
+    // Same Debian release; the openssl-sys crate's library is installed.
+    assert!(out.contains("\nFROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends libssl3 && rm -rf /var/lib/apt/lists/*\n"));
+}
+
+#[test]
+fn cargo_install_binary_goes_to_usr_local_bin() {
+    let dir = fixture("rust-binary");
+    let out = split(
+        "FROM rust:1.80\nWORKDIR /src\nCOPY . .\nRUN cargo install --path . --locked\nCMD [\"shortener\"]\n",
+        Some(&dir),
+    );
+    assert!(
+        out.contains(
+            "COPY --from=builder /usr/local/cargo/bin/shortener /usr/local/bin/shortener\n"
+        )
+    );
+}
+
+#[test]
+fn rust_refusals() {
+    let reasons = refused_in(&dockerfile("rust-no-lock"), Some(&fixture("rust-no-lock")));
+    assert!(
+        reasons[0].contains("Cargo.lock cannot be read"),
+        "{reasons:?}"
+    );
+    let dir = fixture("rust-binary");
+    let r = refused_in(
+        "FROM rust:1.79\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\nCMD [\"cargo\", \"run\", \"--release\"]\n",
+        Some(&dir),
+    );
+    assert!(r[0].contains("runs cargo"), "{r:?}");
+    let r = refused_in(
+        "FROM rust:1.79\nRUN cargo install ripgrep\nCMD [\"rg\"]\n",
+        Some(&dir),
+    );
+    assert!(r[0].contains("published crate"), "{r:?}");
+    let r = refused_in(
+        "FROM rust:1.60\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\nCMD [\"./target/release/app\"]\n",
+        Some(&dir),
+    );
+    assert!(
+        r[0].contains("Debian release of rust:1.60 is unknown"),
+        "{r:?}"
+    );
+    assert_refused(
+        "FROM rust:1.79-slim-bookworm\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\nCMD [\"./target/release/app\"]\n",
+        "already a small variant",
     );
 }

@@ -9,8 +9,10 @@
 mod common;
 mod data;
 mod go;
+mod java;
 mod node;
 mod python;
+mod rust;
 
 use crate::fix::{Applicability, Edit, Findings};
 use crate::model::{Detail, Document, Kind};
@@ -25,7 +27,7 @@ const NAME: &str = "multi-stage";
 
 static INFO: PassInfo = PassInfo {
     name: NAME,
-    summary: "Split a single-stage build into a builder stage and a slim runtime stage (Python, Node, Go)",
+    summary: "Split a single-stage build into a builder stage and a slim runtime stage (Python, Node, Go, Java, Rust)",
     hadolint: &[],
     default_enabled: true,
     doc: r#"# multi-stage
@@ -51,9 +53,19 @@ ENTRYPOINT, CMD), and in place of each build step it copies that step's result f
 - **Go** (`golang:*`): the builder runs the file's own `go build -o ...`, with `CGO_ENABLED=0` when the
   project provably uses no cgo. The runtime comes from the table (`debian:bookworm-slim` by default; a
   cgo build gets the slim image of the builder's own Debian release) and receives the binary and the CA
-  bundle. Files the original copied from the context are copied again, since the program may read them.
+  bundle. Files the original copied from the context are copied again, since the program may read them
+  (go.mod, go.sum and Go sources only feed the build and are not).
+- **Java** (`maven:*-eclipse-temurin-N`, `gradle:*-jdkN`, `eclipse-temurin:N` with mvn/gradle or their
+  wrappers): the builder runs the file's build; the runtime is `eclipse-temurin:N-jre` (same major, same
+  Ubuntu release) and gets the jar the container runs (`java -jar FILE`). Build files and sources (pom.xml,
+  build.gradle, src, the wrappers) are not copied again; other files are.
+- **Rust** (`rust:*`): the builder runs `cargo build --release` or `cargo install --path .`; the runtime
+  is `debian:<the same release>-slim` with the binary the container runs (a `cargo install`ed one goes to
+  /usr/local/bin), the CA bundle, and the runtime library of every `-sys` crate in Cargo.lock
+  (openssl-sys -> libssl3, pq-sys -> libpq5, ...).
 
-Java (Maven/Gradle) and Rust builds are recognised and reported as not supported yet.
+Every runtime image and rule (which files to copy, which packages to keep, which commands run again)
+is in `transforms/multi-stage.yaml`.
 
 ## Why
 A full language image carries compilers, headers and the whole build toolchain: often 800 MB or more
@@ -108,7 +120,12 @@ CMD ["gunicorn", "app:app"]
 - Node: yarn and pnpm (not supported yet), `npm install -g`, files owned by different users, a start script
   that uses a devDependency (or a package.json dockopt cannot read when CMD is `npm start`).
 - Go: `go install` or `go build` without `-o`, a cgo build whose Debian release is unknown, `go` at runtime.
-- Java and Rust: not supported yet.
+- Java: other base images (alpine, other JDK vendors: not supported yet), a container that does not start
+  with `java -jar FILE` at a known path, the build tool at run time.
+- Rust: an unreadable Cargo.lock or a `-sys` crate whose runtime library is not in the table, `cargo
+  install` of a published crate, `cargo run` at start, CARGO_TARGET_DIR/CARGO_HOME, `--target`, a rust
+  tag whose Debian release is unknown.
+- Yarn and pnpm (Node), pipenv and `uv sync` (Python): not supported yet.
 
 ## Fix safety
 Unsafe: applied only with `--unsafe`. The split changes the image's structure and its base. dockopt
@@ -230,22 +247,6 @@ fn plan(doc: &Document, cx: &PassContext, lang: Lang) -> Result<Plan, Refusal> {
     let Detail::From { image, alias } = &from.detail else {
         return Err(Refusal::at(from.keyword.start, "FROM could not be read"));
     };
-    // Java and Rust are recognised but not rewritten yet.
-    match lang {
-        Lang::Java => {
-            return Err(Refusal::at(
-                from.keyword.start,
-                "Java (Maven/Gradle) builds: not supported yet",
-            ));
-        }
-        Lang::Rust => {
-            return Err(Refusal::at(
-                from.keyword.start,
-                "Rust (cargo) builds: not supported yet",
-            ));
-        }
-        _ => {}
-    }
     // FROM flags (--platform) would have to be carried to the runtime stage.
     if let Some(f) = from.flags.first() {
         return Err(Refusal::at(
@@ -309,7 +310,8 @@ fn plan(doc: &Document, cx: &PassContext, lang: Lang) -> Result<Plan, Refusal> {
         Lang::Python => python::plan(&s)?,
         Lang::Node => node::plan(&s)?,
         Lang::Go => go::plan(&s)?,
-        Lang::Java | Lang::Rust => unreachable!("refused above"),
+        Lang::Java => java::plan(&s)?,
+        Lang::Rust => rust::plan(&s)?,
     };
     edits.extend(more);
     edits.push(common::append_stage(doc, &runtime));

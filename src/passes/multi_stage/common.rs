@@ -532,3 +532,189 @@ pub fn no_slim_reason(image: &str) -> String {
         )
     }
 }
+
+/// What [`walk`] collected while writing the runtime stage's body.
+pub struct Walked {
+    pub lines: Vec<String>,
+    /// Commands the runtime stage runs (for the slim image's missing tools).
+    pub uses: Vec<(usize, String)>,
+    /// Packages the runtime stage installs itself.
+    pub installed: Vec<String>,
+}
+
+/// Writes the runtime stage's body for a build whose result is a few files (a binary, a jar): every
+/// instruction is replayed (COPY from the context too, since the program may read those files), build
+/// commands (`Class::Drop` from `classify`) are left to the builder, and `artifacts` (source path in
+/// the builder, destination path) are copied right after the last RUN that builds.
+pub fn walk(
+    s: &Split,
+    lang: &str,
+    classify: &mut dyn FnMut(usize, &Instruction, &SimpleCommand) -> Result<Class, Refusal>,
+    artifacts: &[(String, String)],
+) -> Result<Walked, Refusal> {
+    let doc = s.doc;
+    // First: the class of every command, and the last RUN that builds.
+    let mut runs: Vec<(usize, Vec<Class>)> = Vec::new();
+    let mut last_build = None;
+    let mut user: Option<String> = None;
+    for (idx, inst) in s.body() {
+        if inst.kind == Kind::User {
+            let v = inst.text_arg().map(|t| t.value.clone()).unwrap_or_default();
+            user = (!is_root(&v)).then_some(v);
+        }
+        let Some(script) = inst.run_script() else {
+            continue;
+        };
+        let mut classes = Vec::new();
+        for cmd in &script.commands {
+            let c = match classify_common(cmd) {
+                // `chmod +x mvnw`: about a build input, which the runtime stage does not get.
+                Some(Class::Replay)
+                    if effective_words(cmd)[1..]
+                        .iter()
+                        .any(|w| DATA.is_build_input(lang, &w.value)) =>
+                {
+                    Class::Drop
+                }
+                Some(c) => c,
+                None => {
+                    let c = classify(idx, inst, cmd)?;
+                    if c == Class::Drop {
+                        if let Some(u) = &user {
+                            return Err(Refusal::at(
+                                inst.keyword.start,
+                                format!(
+                                    "line {}: the build runs as USER {u}: the copied files' owner would change",
+                                    doc.line(inst.keyword.start)
+                                ),
+                            ));
+                        }
+                        last_build = Some(idx);
+                    }
+                    c
+                }
+            };
+            classes.push(c);
+        }
+        runs.push((idx, classes));
+    }
+    let Some(last_build) = last_build else {
+        return Err(Refusal::at(
+            s.from().keyword.start,
+            "the stage runs no build: nothing for a builder stage to do",
+        ));
+    };
+    let mut w = Walked {
+        lines: Vec::new(),
+        uses: Vec::new(),
+        installed: Vec::new(),
+    };
+    let mut runs = runs.into_iter();
+    for (idx, inst) in s.body() {
+        let at = inst.keyword.start;
+        match inst.kind {
+            Kind::Run => {
+                let (_, classes) = runs.next().expect("one entry per RUN");
+                let script = inst.run_script().expect("checked: shell-form RUN");
+                for (cmd, class) in script.commands.iter().zip(&classes) {
+                    if *class == Class::Replay
+                        && let Some(first) = effective_words(cmd).first()
+                    {
+                        w.uses.push((at, basename(&first.value).to_string()));
+                    }
+                    if let Class::AptInstall { pkgs, .. } = class {
+                        w.installed
+                            .extend(pkgs.iter().map(|p| package_name(p).to_string()));
+                    }
+                }
+                if let Some(run) = runtime_run(doc, inst, &classes, false)? {
+                    w.lines.push(run);
+                }
+                if idx == last_build {
+                    for (src, dst) in artifacts {
+                        w.lines
+                            .push(format!("COPY --from={} {src} {dst}", s.builder));
+                    }
+                }
+            }
+            Kind::Copy | Kind::Add if only_build_inputs(inst, lang) => {}
+            Kind::Copy | Kind::Add => w.lines.push(verbatim(doc, inst)),
+            k if super::is_kept(k) => {
+                if matches!(k, Kind::Cmd | Kind::Entrypoint | Kind::Healthcheck) {
+                    for c in commands_run(inst) {
+                        w.uses.push((at, c));
+                    }
+                }
+                w.lines.push(verbatim(doc, inst));
+            }
+            _ => {
+                return Err(Refusal::at(
+                    at,
+                    format!(
+                        "line {}: {} is not handled",
+                        doc.line(at),
+                        inst.kind.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(w)
+}
+
+/// The words of the command the container starts with: ENTRYPOINT's then CMD's (the last of each),
+/// exec form or the first command of the shell form; with the instruction's index.
+pub fn start_command(s: &Split) -> Option<(usize, Vec<String>)> {
+    let doc = s.doc;
+    let words_of = |form: &CommandForm| -> Vec<String> {
+        match form {
+            CommandForm::Exec { args, .. } => args.iter().map(|a| a.value.clone()).collect(),
+            CommandForm::Shell { script, .. } => script
+                .commands
+                .first()
+                .map(|c| effective_words(c).iter().map(|w| w.value.clone()).collect())
+                .unwrap_or_default(),
+        }
+    };
+    let mut entry: Option<(usize, Vec<String>)> = None;
+    let mut cmd: Option<(usize, Vec<String>)> = None;
+    for (idx, inst) in doc.stage_body(0) {
+        match &inst.detail {
+            Detail::Entrypoint(f) => entry = Some((idx, words_of(f))),
+            Detail::Cmd(f) => cmd = Some((idx, words_of(f))),
+            _ => {}
+        }
+    }
+    match (entry, cmd) {
+        (Some((i, mut e)), Some((_, c))) if !e.is_empty() => {
+            e.extend(c);
+            Some((i, e))
+        }
+        (Some(e), _) if !e.1.is_empty() => Some(e),
+        (_, c) => c,
+    }
+}
+
+/// An absolute container path for `p` as seen by instruction `idx` (relative to its WORKDIR).
+pub fn absolute(doc: &Document, idx: usize, p: &str) -> Option<String> {
+    if p.contains('$') || p.contains('*') || p.is_empty() {
+        return None;
+    }
+    if p.starts_with('/') {
+        return Some(crate::model::normalize_path(p));
+    }
+    let wd = doc.workdir_before(idx)?;
+    Some(crate::model::normalize_path(&format!("{wd}/{p}")))
+}
+
+/// Whether a COPY copies only build inputs of `lang` (go.mod, pom.xml, src, ...).
+pub fn only_build_inputs(inst: &Instruction, lang: &str) -> bool {
+    let Detail::Copy { sources, .. } = &inst.detail else {
+        return false;
+    };
+    !sources.is_empty()
+        && sources.iter().all(|s| match s {
+            crate::model::CopySource::Path(p) => DATA.is_build_input(lang, &p.value),
+            crate::model::CopySource::HereDoc(_) => false,
+        })
+}

@@ -21,7 +21,36 @@ pub struct Data {
     pub builder_only: Vec<String>,
     pub python_replay: Vec<String>,
     pub go: Go,
+    pub java: Java,
+    pub rust: Rust,
+    pub build_inputs: BTreeMap<String, Vec<String>>,
     pub node: Node,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Java {
+    pub runtime: String,
+    pub images: Vec<JavaImage>,
+    pub build_tools: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JavaImage {
+    pub image: String,
+    pub tag: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rust {
+    pub runtime: String,
+    pub suites: BTreeMap<String, String>,
+    pub cargo_bin: String,
+    pub sys_crates: BTreeMap<String, Vec<String>>,
+    pub pure_sys: Vec<String>,
+    pub copy_from_builder: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +75,18 @@ pub struct Node {
 }
 
 impl Data {
+    /// Whether a file name is a build input of `lang` (`go`, `java`, `rust`).
+    pub fn is_build_input(&self, lang: &str, path: &str) -> bool {
+        let name = path.trim_end_matches('/');
+        let name = name.rsplit('/').next().unwrap_or(name);
+        self.build_inputs.get(lang).is_some_and(|l| {
+            l.iter().any(|p| match p.strip_prefix('*') {
+                Some(ext) => name.ends_with(ext) && !name.contains('*') && name.len() > ext.len(),
+                None => p == name,
+            })
+        })
+    }
+
     pub fn is_build_only(&self, pkg: &str) -> bool {
         self.build_only.iter().any(|p| p == pkg)
             || (pkg.starts_with("gcc-") || pkg.starts_with("g++-") || pkg.starts_with("clang-"))

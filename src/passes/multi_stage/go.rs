@@ -51,7 +51,9 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
             }
             // Files the program may read at run time come along; go.mod, go.sum and Go sources only
             // feed the build.
-            Kind::Copy | Kind::Add if !only_go_sources(inst) => body.push(verbatim(doc, inst)),
+            Kind::Copy | Kind::Add if !super::common::only_build_inputs(inst, "go") => {
+                body.push(verbatim(doc, inst))
+            }
             Kind::Copy | Kind::Add => {}
             Kind::Run => {
                 let script = inst.run_script().expect("checked: shell-form RUN");
@@ -228,21 +230,6 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
         }
     );
     Ok((edits, lines, message))
-}
-
-/// Whether a COPY copies only what the Go build reads (go.mod, go.sum, `*.go`).
-fn only_go_sources(inst: &Instruction) -> bool {
-    let crate::model::Detail::Copy { sources, .. } = &inst.detail else {
-        return false;
-    };
-    !sources.is_empty()
-        && sources.iter().all(|s| match s {
-            crate::model::CopySource::Path(p) => {
-                let b = basename(p.value.trim_end_matches('/'));
-                matches!(b, "go.mod" | "go.sum") || (b.ends_with(".go") && !b.contains('*'))
-            }
-            crate::model::CopySource::HereDoc(_) => false,
-        })
 }
 
 /// The golang tag's version and Debian suite (if the tag names one). Other tags (alpine, windows) are
