@@ -340,6 +340,11 @@ fn refuses_what_it_cannot_prove() {
         "FROM python:3.12\nCOPY app.py .\nCMD [\"python\", \"app.py\"]\n",
         "installs no Python packages",
     );
+    // Python or a console script called by its system path would miss the venv.
+    assert_refused(
+        "FROM python:3.12\nRUN pip install gunicorn\nCMD [\"/usr/local/bin/gunicorn\", \"app:app\"]\n",
+        "runs /usr/local/bin/gunicorn",
+    );
     // A tool the slim image lacks that cannot just be installed.
     assert_refused(
         "FROM python:3.12\nRUN pip install flask\nCMD convert in.png out.jpg\n",

@@ -447,6 +447,24 @@ pub fn check_plain_chain(doc: &Document, inst: &Instruction) -> Result<(), Refus
     Ok(())
 }
 
+/// The command words (as written, full paths kept) an instruction of the runtime stage runs.
+pub fn command_paths(inst: &Instruction) -> Vec<String> {
+    let form = match &inst.detail {
+        Detail::Cmd(f) | Detail::Entrypoint(f) | Detail::Healthcheck(Some(f)) => f,
+        Detail::Run { command, .. } => command,
+        _ => return vec![],
+    };
+    match form {
+        CommandForm::Exec { args, .. } => args.first().map(|a| vec![a.value.clone()]).unwrap_or_default(),
+        CommandForm::Shell { script, .. } => script
+            .commands
+            .iter()
+            .filter_map(|c| effective_words(c).first())
+            .map(|w| w.value.clone())
+            .collect(),
+    }
+}
+
 /// Names of the commands an instruction of the runtime stage runs (CMD, ENTRYPOINT, HEALTHCHECK and
 /// replayed RUNs), with the command's first word.
 pub fn commands_run(inst: &Instruction) -> Vec<String> {

@@ -73,6 +73,9 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
                     }
                     classes.push(class);
                 }
+                if classes.iter().any(|c| *c == Class::Replay) {
+                    check_system_paths(doc, inst)?;
+                }
                 if builds && !venv_copied {
                     venv_copied = true;
                     lines.push(format!("COPY --from={} {venv} {venv}", s.builder));
@@ -85,6 +88,7 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
             }
             k if is_kept(k) => {
                 if matches!(k, Kind::Cmd | Kind::Entrypoint | Kind::Healthcheck) {
+                    check_system_paths(doc, inst)?;
                     for c in commands_run(inst) {
                         if c == "pip" || c.starts_with("pip3") || c == "poetry" || c == "uv" {
                             return Err(Refusal::at(
@@ -143,6 +147,25 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
         s.image, m.reference
     );
     Ok((vec![builder_edit], lines, message))
+}
+
+/// Refuses a command run by its system path (`/usr/local/bin/gunicorn`, `/usr/local/bin/python`):
+/// after the split the packages and their scripts are in the virtualenv, not there.
+fn check_system_paths(doc: &Document, inst: &Instruction) -> Result<(), Refusal> {
+    for p in common::command_paths(inst) {
+        if p.starts_with("/usr/local/bin/") || p.starts_with("/usr/bin/python") {
+            let at = inst.keyword.start;
+            return Err(Refusal::at(
+                at,
+                format!(
+                    "line {} runs {p}: after the split the installed packages and their scripts are in {}/bin, not there",
+                    doc.line(at),
+                    DATA.venv
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn venv_env() -> String {
