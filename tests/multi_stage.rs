@@ -625,3 +625,28 @@ fn rust_refusals() {
         "already a small variant",
     );
 }
+
+#[test]
+fn rust_unknown_sys_crate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.lock"),
+        "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"rdkafka-sys\"\nversion = \"4.7.0\"\n",
+    )
+    .unwrap();
+    let r = refused_in(
+        "FROM rust:1.79\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\nCMD [\"./target/release/app\"]\n",
+        Some(dir.path()),
+    );
+    assert!(r[0].contains("rdkafka-sys"), "{r:?}");
+}
+
+#[test]
+fn the_documented_example_is_what_the_pass_does() {
+    let input = "FROM python:3.12\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc libpq-dev\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"gunicorn\", \"app:app\"]\n";
+    let out = split(input, None);
+    let doc = dockopt::passes::by_name("multi-stage").unwrap().info().doc;
+    let example = doc.split("becomes\n```dockerfile\n").nth(1).unwrap();
+    let example = example.split("```").next().unwrap();
+    assert_eq!(out, example);
+}

@@ -455,7 +455,10 @@ pub fn command_paths(inst: &Instruction) -> Vec<String> {
         _ => return vec![],
     };
     match form {
-        CommandForm::Exec { args, .. } => args.first().map(|a| vec![a.value.clone()]).unwrap_or_default(),
+        CommandForm::Exec { args, .. } => args
+            .first()
+            .map(|a| vec![a.value.clone()])
+            .unwrap_or_default(),
         CommandForm::Shell { script, .. } => script
             .commands
             .iter()
