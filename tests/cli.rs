@@ -294,16 +294,8 @@ fn passes_and_explain_print_the_docs() {
 #[test]
 fn a_side_file_shared_by_two_dockerfiles_is_shown_once() {
     let d = tmp();
-    fs::write(
-        d.path().join("Dockerfile"),
-        "FROM alpine:3.20\nCOPY app.py /app/\n",
-    )
-    .unwrap();
-    fs::write(
-        d.path().join("Dockerfile.dev"),
-        "FROM alpine:3.20\nCOPY app.py /app/\n",
-    )
-    .unwrap();
+    fs::write(d.path().join("Dockerfile"), "FROM alpine:3.20\nCOPY app.py /app/\n").unwrap();
+    fs::write(d.path().join("Dockerfile.dev"), "FROM alpine:3.20\nCOPY app.py /app/\n").unwrap();
     fs::write(d.path().join("app.py"), "print('hi')\n").unwrap();
     fs::create_dir(d.path().join("__pycache__")).unwrap();
     fs::write(d.path().join("__pycache__/app.cpython-312.pyc"), "x").unwrap();
