@@ -650,3 +650,24 @@ fn the_documented_example_is_what_the_pass_does() {
     let example = example.split("```").next().unwrap();
     assert_eq!(out, example);
 }
+
+#[test]
+fn psycopg2_built_against_the_full_image_gets_libpq_at_run_time() {
+    // python:3.12 has libpq-dev without any apt-get: the runtime needs libpq5 all the same.
+    let out = split(
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -i https://pypi.org/simple psycopg2==2.9.9 gunicorn\nCMD [\"gunicorn\", \"app:app\"]\n",
+        None,
+    );
+    assert!(out.contains(
+        "\nFROM python:3.12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*\n"
+    ));
+    // Also through a requirements file in the context (flask-psycopg2 installs libpq-dev itself, so
+    // libpq5 is not added twice).
+    let dir = fixture("flask-psycopg2");
+    let out = split(&dockerfile("flask-psycopg2"), Some(&dir));
+    assert_eq!(out.matches("libpq5").count(), 1);
+    assert_refused(
+        "FROM python:3.12\nRUN pip install python-ldap\n",
+        "python-ldap builds against OpenLDAP",
+    );
+}

@@ -10,6 +10,7 @@ use crate::edit;
 use crate::fix::Edit;
 use crate::images::{self, SlimMapping};
 use crate::model::{Document, Instruction, Kind, env_pairs};
+use crate::passes::slim_base::data::{LACKS, normalize_pip};
 use crate::recognize::{self, basename, effective_words, pip_call};
 use crate::shell::{SimpleCommand, Word};
 
@@ -37,6 +38,7 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
     let mut installed: Vec<String> = Vec::new();
     let mut user: Option<(usize, String)> = None;
     let mut venv_copied = false;
+    let mut reqs: Vec<(usize, String)> = Vec::new();
     for (idx, inst) in s.body() {
         let at = inst.keyword.start;
         match inst.kind {
@@ -58,7 +60,7 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
                     let class = match classify_common(cmd) {
                         Some(c) => c,
                         None => {
-                            let c = classify_python(s, idx, inst, cmd, user.as_ref())?;
+                            let c = classify_python(s, idx, inst, cmd, user.as_ref(), &mut reqs)?;
                             builds |= c == Class::Drop;
                             c
                         }
@@ -70,10 +72,11 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
                     }
                     if let Class::AptInstall { pkgs, .. } = &class {
                         installed.extend(pkgs.iter().map(|p| common::package_name(p).to_string()));
+                        installed.extend(common::runtime_packages(doc, at, pkgs, true)?);
                     }
                     classes.push(class);
                 }
-                if classes.iter().any(|c| *c == Class::Replay) {
+                if classes.contains(&Class::Replay) {
                     check_system_paths(doc, inst)?;
                 }
                 if builds && !venv_copied {
@@ -124,10 +127,14 @@ pub fn plan(s: &Split) -> Result<(Vec<Edit>, Vec<String>, String), Refusal> {
         ));
     }
     // Commands the slim image lacks: installed right after FROM, unless the stage installs them.
-    let lacked: Vec<String> = lacked_packages(&m.lacks, &uses, doc)?
-        .into_iter()
-        .filter(|p| !installed.contains(p) && !m.variant_has.contains(p))
-        .collect();
+    // And the libraries of requirements that build against what the full image has (psycopg2).
+    let mut lacked: Vec<String> = lacked_packages(&m.lacks, &uses, doc)?;
+    for p in requirement_libraries(doc, &reqs)? {
+        if !lacked.contains(&p) {
+            lacked.push(p);
+        }
+    }
+    lacked.retain(|p| !installed.contains(p) && !m.variant_has.contains(p));
     if !lacked.is_empty() {
         lines.insert(
             1,
@@ -247,6 +254,7 @@ fn classify_python(
     inst: &Instruction,
     cmd: &SimpleCommand,
     user: Option<&(usize, String)>,
+    reqs: &mut Vec<(usize, String)>,
 ) -> Result<Class, Refusal> {
     let doc = s.doc;
     let at = inst.keyword.start;
@@ -285,7 +293,7 @@ fn classify_python(
         let sub = call.subcommand().value.as_str();
         return match sub {
             "install" => {
-                check_pip_args(s, idx, at, &call.args[call.subcommand + 1..])?;
+                check_pip_args(s, idx, at, &call.args[call.subcommand + 1..], reqs)?;
                 if recognize::command_env(cmd).any(|(k, _)| PIP_ELSEWHERE.contains(&k)) {
                     return Err(Refusal::at(
                         at,
@@ -350,7 +358,7 @@ fn classify_python(
                         ),
                     ));
                 }
-                check_pip_args(s, idx, at, &words[3..])?;
+                check_pip_args(s, idx, at, &words[3..], reqs)?;
                 as_user("uv pip install")?;
                 return Ok(Class::Drop);
             }
@@ -374,7 +382,13 @@ fn classify_python(
 
 /// Refuses pip arguments that install editable or outside the virtualenv, and editable lines in the
 /// requirements files dockopt can read.
-fn check_pip_args(s: &Split, idx: usize, at: usize, args: &[Word]) -> Result<(), Refusal> {
+fn check_pip_args(
+    s: &Split,
+    idx: usize,
+    at: usize,
+    args: &[Word],
+    reqs: &mut Vec<(usize, String)>,
+) -> Result<(), Refusal> {
     let doc = s.doc;
     let line = doc.line(at);
     let mut i = 0;
@@ -398,6 +412,13 @@ fn check_pip_args(s: &Split, idx: usize, at: usize, args: &[Word]) -> Result<(),
                     format!("line {line}: pip install {opt} installs outside the virtualenv"),
                 ));
             }
+        }
+        // A requirement named on the command line.
+        if !v.starts_with('-') {
+            reqs.push((at, requirement_name(v)));
+        } else if PIP_WITH_VALUE.contains(&v) && v != "-r" && v != "--requirement" {
+            i += 2;
+            continue;
         }
         let req = if v == "-r" || v == "--requirement" {
             i += 1;
@@ -425,6 +446,65 @@ fn check_pip_args(s: &Split, idx: usize, at: usize, args: &[Word]) -> Result<(),
         i += 1;
     }
     Ok(())
+}
+
+/// pip install options that take a value.
+const PIP_WITH_VALUE: &[&str] = &[
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--trusted-host",
+    "--platform",
+    "--python-version",
+    "--implementation",
+    "--abi",
+    "--src",
+    "--upgrade-strategy",
+    "--progress-bar",
+    "--global-option",
+    "--config-settings",
+    "-C",
+    "--no-binary",
+    "--only-binary",
+];
+
+/// The distribution name of a requirement (`psycopg2==2.9.9` -> `psycopg2`).
+fn requirement_name(req: &str) -> String {
+    let end = req
+        .find(['[', '<', '>', '=', '!', '~', ';', '@', ' '])
+        .unwrap_or(req.len());
+    normalize_pip(&req[..end])
+}
+
+/// Runtime libraries for the requirements known to build against system libraries (the slim-base
+/// table `pip.build`), or a refusal for those it lists under `pip.refuse`.
+fn requirement_libraries(doc: &Document, reqs: &[(usize, String)]) -> Result<Vec<String>, Refusal> {
+    let mut out: Vec<String> = Vec::new();
+    for (at, name) in reqs {
+        if let Some(why) = LACKS.pip.refuse.get(name) {
+            return Err(Refusal::at(
+                *at,
+                format!(
+                    "line {}: {why}; the runtime libraries it links are not known",
+                    doc.line(*at)
+                ),
+            ));
+        }
+        if let Some(pkgs) = LACKS.pip.build.get(name) {
+            for p in common::runtime_packages(doc, *at, pkgs, true)? {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The requirements file's text, looked up in the build context (relative to it, or under the
