@@ -19,6 +19,7 @@ pub mod gem_no_document;
 pub mod hygiene;
 pub mod instruction_data;
 pub mod maintainer_to_label;
+pub mod multi_stage;
 pub mod npm_cache_clean;
 pub mod package_managers;
 pub mod pip_no_cache;
@@ -68,6 +69,8 @@ pub trait Pass: Sync + Send {
 /// Every pass, in the order the engine runs them. Structural passes come first so that their fixes
 /// win conflicts; the engine re-runs everything on the result until nothing changes.
 pub static ALL: &[&dyn Pass] = &[
+    // Structural: splits a single-stage build; must come before slim-base.
+    &multi_stage::MultiStage,
     &deps_first::DepsFirst,
     &slim_base::SlimBase,
     &pip_no_cache::PipNoCache,

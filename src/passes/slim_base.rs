@@ -1,6 +1,6 @@
 //! slim-base: swap a final stage's full base image for its slim variant (alpine on request).
 
-mod data;
+pub(crate) mod data;
 pub(crate) mod scan;
 
 use std::collections::BTreeSet;
