@@ -842,7 +842,7 @@ fn print_summary(display: &str, o: &Outcome, s: &Style) {
     }
     for n in &o.notes {
         lines.push_str(&format!(
-            "{}: {} {}\n",
+            "{}: note: {} {}\n",
             display,
             s.dim(&format!("[{}]", n.pass)),
             n.message
