@@ -11,6 +11,7 @@ use crate::fix::Applicability;
 use crate::fsio;
 use crate::output::{self, ColorChoice, Style};
 use crate::passes::{self, Pass, PassContext};
+use crate::verify;
 use crate::walk::{self, Found};
 
 /// Exit codes.
@@ -82,6 +83,15 @@ pub struct FixArgs {
     /// Print only the diff and errors, no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Build the original and the rewrite of every changed Dockerfile on the local Docker engine (the
+    /// same context, `docker build -f -`) and report image sizes and build times; with --write, write
+    /// only rewrites that built (and passed --smoke). Exits 2 without writing when no engine answers.
+    #[arg(long, conflicts_with = "stdout")]
+    pub verify: bool,
+    /// With --verify: a shell command (`/bin/sh -c CMD`) that must exit 0 in a container of both
+    /// images, such as `python -c "import app"`.
+    #[arg(long, value_name = "CMD", requires = "verify")]
+    pub smoke: Option<String>,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -167,6 +177,31 @@ fn fix(args: &FixArgs) -> i32 {
     };
     let err_style = Style {
         color: args.color.stderr(),
+    };
+    if args.verify && args.paths.iter().any(|p| p.as_os_str() == "-") {
+        eprintln!(
+            "error: --verify builds Dockerfiles with their build context; give paths, not `-` (standard input)"
+        );
+        return EXIT_ERROR;
+    }
+    let engine = if args.verify {
+        match verify::Engine::detect() {
+            Ok(e) => {
+                eprintln!("verify: {}", e.describe());
+                Some(e)
+            }
+            Err(e) => {
+                eprintln!(
+                    "{}",
+                    err_style.red(&format!(
+                        "error: --verify needs a Docker engine, and {e}; nothing was built or written"
+                    ))
+                );
+                return EXIT_ERROR;
+            }
+        }
+    } else {
+        None
     };
     if args.paths.iter().any(|p| p.as_os_str() == "-") {
         if args.paths.len() != 1 {
@@ -256,7 +291,36 @@ fn fix(args: &FixArgs) -> i32 {
                 let _ = so.write_all(text.as_bytes());
             }
         }
-        if args.write && file_changed {
+        // --verify: build both versions; a rewrite that does not verify is not written.
+        let mut verified = true;
+        if let Some(engine) = &engine
+            && file_changed
+        {
+            let _ = so.flush();
+            let context = context_for(args, &r.path);
+            let candidate = verify::Candidate {
+                display: &r.display,
+                context: &context,
+                original: input,
+                rewrite: outcome.output.as_bytes(),
+                side_files: outcome
+                    .side_files
+                    .iter()
+                    .filter(|s| s.old.as_deref() != Some(&s.new))
+                    .map(|s| (s.path.as_path(), s.new.as_str()))
+                    .collect(),
+            };
+            if let Err(e) = verify::verify_file(engine, &candidate, args.smoke.as_deref()) {
+                let action = if args.write {
+                    "rewrite not written"
+                } else {
+                    "rewrite not verified"
+                };
+                errors.push(format!("{}: error: {action}: {e}", r.display));
+                verified = false;
+            }
+        }
+        if args.write && file_changed && verified {
             if outcome.changed
                 && let Err(e) = fsio::write_atomic(&r.path, outcome.output.as_bytes())
             {
@@ -271,7 +335,9 @@ fn fix(args: &FixArgs) -> i32 {
                 }
             }
         }
-        if file_changed {
+        if file_changed && !verified {
+            // reported as an error above
+        } else if file_changed {
             changed_files += 1;
             pending += 1;
             total_fixes += outcome.applied.len() + outcome.side_files.len();
@@ -369,8 +435,8 @@ fn fix_stdin(args: &FixArgs, selected: &[&'static dyn Pass], style: &Style) -> i
         base_alpine: args.base == "alpine",
         cache_mounts: args.cache_mounts,
     };
-    let result = guarded(|| engine::run(&bytes, selected, &cx))
-        .and_then(|r| r.map_err(|e| e.to_string()));
+    let result =
+        guarded(|| engine::run(&bytes, selected, &cx)).and_then(|r| r.map_err(|e| e.to_string()));
     match result {
         Ok(outcome) => {
             let _ = std::io::stdout().write_all(outcome.output.as_bytes());

@@ -18,4 +18,5 @@ pub mod recognize;
 pub mod repair;
 pub mod shell;
 pub mod text;
+pub mod verify;
 pub mod walk;

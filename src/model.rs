@@ -439,7 +439,11 @@ fn to_parse_error(text: &str, e: &pd::Error) -> ParseError {
             .map(|r| {
                 let l = &text[r];
                 let start = l.char_indices().nth(col - 1).map_or(l.len(), |(i, _)| i);
-                l[start..].split_whitespace().next().unwrap_or("").to_string()
+                l[start..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
             })
             .unwrap_or_default()
     };
@@ -449,7 +453,10 @@ fn to_parse_error(text: &str, e: &pd::Error) -> ParseError {
             word_at()
         ),
         "expected at least one FROM instruction" => {
-            if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+            if text
+                .lines()
+                .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+            {
                 "no instructions: the file is empty or only comments".to_string()
             } else {
                 "no FROM instruction: a Dockerfile needs at least one build stage".to_string()
