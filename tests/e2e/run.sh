@@ -42,7 +42,7 @@ die() { printf 'e2e: error: %s\n' "$*" >&2; exit 1; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 mb() { awk -v b="$1" 'BEGIN{ if (b == "") print "-"; else printf "%.1f", b/1000000 }'; }
-secs() { awk -v s="$1" 'BEGIN{ if (s == "" || s == "-") print "-"; else if (s >= 60) printf "%dm%02ds", s/60, s%60; else printf "%.1fs", s }'; }
+secs() { awk -v s="$1" 'BEGIN{ if (s !~ /^[0-9.]+$/) print (s == "" ? "-" : s); else if (s >= 60) printf "%dm%02ds", s/60, s%60; else printf "%.1fs", s }'; }
 
 RUN_START=$(now)
 [ "$(id -u)" = 0 ] || die "the harness needs root (it runs dockerd and debootstrap)"
@@ -89,6 +89,12 @@ cleanup() {
   else
     log "work directory kept: $WORK"
   fi
+  # Sample images are removed as the run goes; drop the dangling images built on the stand-ins and the
+  # build cache of earlier runs, so that the disk does not fill up over many runs.
+  if [ -n "${ENGINE_VERSION:-}" ]; then
+    "$DOCKER" image prune -f --filter label=dockopt.e2e.stand-in >/dev/null 2>&1
+    "$DOCKER" builder prune -af --filter until=24h >/dev/null 2>&1
+  fi
   if [ -n "$DOCKERD_PID" ]; then
     kill "$DOCKERD_PID" 2>/dev/null
     for _ in $(seq 60); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.5; done
@@ -120,6 +126,8 @@ log "engine: dockerd $ENGINE_VERSION, client $DOCKER $("$DOCKER" version --forma
 # shellcheck source=bases.sh
 . "$HERE/bases.sh"
 e2e_build_bases || die "the stand-in base images could not be built"
+BASE_SIZES=$(awk '!/^#/ && NF >= 3 {print $3}' "$HERE/bases/bases.list" | while read -r t; do
+  printf '%s %s MB\n' "$t" "$(e2e_image_size_mb "$t")"; done | paste -sd, - | sed 's/,/, /g')
 
 BUILDKIT=1
 printf 'FROM debian:bookworm-slim\nRUN --mount=type=tmpfs,target=/probe test -d /probe\n' >"$WORK/probe.Dockerfile"
@@ -304,7 +312,7 @@ for s in "${samples[@]}"; do
   fi
   # The default rewrite (safe). No change: the row repeats the original.
   if [[ " ${variants[*]} " != *" safe "* ]]; then
-    ROWS+=("$s|default|(no change)|${SIZE[before]}|${SIZE[before]}|${COLD[before]}|-|${CACHED[before]}|-|${SMOKE[before]}|-|")
+    ROWS+=("$s|default|(no change)|${SIZE[before]}|${SIZE[before]}|${COLD[before]}|same|${CACHED[before]}|same|${SMOKE[before]}|same|")
   else
     status=""
     if [ "${OK[safe]}" != 0 ]; then
@@ -347,7 +355,7 @@ for s in "${samples[@]}"; do
   if "$DOCKOPT" "${args[@]}" "$vdir/Dockerfile" >"$OUT/logs/$s.verify.log" 2>&1 &&
     cmp -s "$vdir/Dockerfile" "$WORK/$s/safe/Dockerfile"; then
     log "  $s: verified and written in $(secs "$(elapsed "$t0" "$(now)")")${smoke:+ (smoke: $smoke)}"
-    grep -E 'verify' "$OUT/logs/$s.verify.log" | tail -n 3 | sed 's/^/    /'
+    grep -E '^verify: .*: verified: ' "$OUT/logs/$s.verify.log" | sed 's/^verify: [^ ]*: /    /'
   else
     sed 's/^/    /' "$OUT/logs/$s.verify.log" | tail -n 30
     fail "$s: dockopt fix --verify --write did not verify and write the rewrite"
@@ -382,7 +390,10 @@ done
   echo "Base images are stand-ins built locally (no registry is reachable): debian:bookworm(-slim) from"
   echo "debootstrap; python:3.12(-slim) = Debian's Python 3.11 on buildpack-deps / bookworm-slim; node:20(-slim) ="
   echo "Node.js 20 on the same; golang:1.22 = Debian's Go 1.22. Ratios mean something; absolute sizes only approximate the official images."
-  echo "Cold = \`docker build --no-cache\`; cached = rebuild after appending a comment to one source file."
+  echo "Cold = \`docker build --no-cache\`; cached = rebuild after appending a comment to one source file. Build times"
+  echo "include downloads (PyPI, npm, apt) and vary by tens of percent on this shared machine; sizes are exact."
+  echo
+  echo "Stand-in base images: $BASE_SIZES."
   echo
   echo "| sample | rewrite | passes applied | size before | size after | ratio | cold before | cold after | cached before | cached after | smoke before / after |"
   echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
