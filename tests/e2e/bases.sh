@@ -58,7 +58,9 @@ e2e_base_key() { # NAME RECIPE
     case "$recipe" in
       rootfs:*)
         cat "$E2E_BASES_DIR/rootfs.sh"
-        echo "mirror=$E2E_MIRROR security=$E2E_SECURITY_MIRROR suite=${E2E_SUITE:-bookworm}"
+        local spec="${recipe#rootfs:}" suite=bookworm
+        [ "$spec" = "${spec%%:*}" ] || suite="${spec#*:}"
+        echo "mirror=$E2E_MIRROR security=$E2E_SECURITY_MIRROR suite=$suite"
         debootstrap --version
         cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true
         ;;
@@ -89,8 +91,11 @@ e2e_build_one_base() { # NAME RECIPE TAG...
   case "$recipe" in
     rootfs:*)
       local tarball="$E2E_CACHE/rootfs-$name-$key.tar"
+      local spec="${recipe#rootfs:}" # VARIANT[:SUITE]
+      local variant="${spec%%:*}" suite=bookworm
+      [ "$spec" = "$variant" ] || suite="${spec#*:}"
       if [ ! -s "$tarball" ]; then
-        E2E_CACHE="$E2E_CACHE" "$E2E_BASES_DIR/rootfs.sh" "${recipe#rootfs:}" "$tarball" >"$log" 2>&1 || {
+        E2E_SUITE="$suite" E2E_CACHE="$E2E_CACHE" "$E2E_BASES_DIR/rootfs.sh" "$variant" "$tarball" >"$log" 2>&1 || {
           tail -n 40 "$log" >&2
           return 1
         }
@@ -127,13 +132,22 @@ e2e_build_bases() {
   e2e_detect_mirrors
   echo "== base images (stand-ins built locally from $E2E_MIRROR; no registry is reachable)"
   local name recipe rest
+  E2E_MISSING_OPTIONAL=""
   while read -r name recipe rest; do
     case "$name" in '' | '#'*) continue ;; esac
     # shellcheck disable=SC2086
-    e2e_build_one_base "$name" "$recipe" $rest || {
-      echo "error: building the stand-in base image $name ($recipe) failed" >&2
-      return 1
-    }
+    if ! e2e_build_one_base "${name%\?}" "$recipe" $rest; then
+      case "$name" in
+        *\?)
+          echo "warning: the optional base ${name%\?} ($recipe) could not be built; going on without it" >&2
+          E2E_MISSING_OPTIONAL="$E2E_MISSING_OPTIONAL ${name%\?}"
+          ;;
+        *)
+          echo "error: building the stand-in base image $name ($recipe) failed" >&2
+          return 1
+          ;;
+      esac
+    fi
   done <"$E2E_BASES_DIR/bases.list"
 }
 

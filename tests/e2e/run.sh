@@ -130,12 +130,20 @@ BASE_SIZES=$(awk '!/^#/ && NF >= 3 {print $3}' "$HERE/bases/bases.list" | while 
   printf '%s %s MB\n' "$t" "$(e2e_image_size_mb "$t")"; done | paste -sd, - | sed 's/,/, /g')
 
 BUILDKIT=1
+SYNTAX_ARGS=()
 printf 'FROM debian:bookworm-slim\nRUN --mount=type=tmpfs,target=/probe test -d /probe\n' >"$WORK/probe.Dockerfile"
-if DOCKER_BUILDKIT=1 "$DOCKER" build -q -f "$WORK/probe.Dockerfile" "$WORK" >"$OUT/logs/builder-probe.log" 2>&1; then
-  BUILDER="BuildKit (the engine's built-in BuildKit via DOCKER_BUILDKIT=1, its built-in Dockerfile frontend: RUN --mount yes, heredocs no)"
-else
+printf 'FROM debian:bookworm-slim\nRUN <<EOT\ntest -d /\nEOT\n' >"$WORK/probe-heredoc.Dockerfile"
+if ! DOCKER_BUILDKIT=1 "$DOCKER" build -q -f "$WORK/probe.Dockerfile" "$WORK" >"$OUT/logs/builder-probe.log" 2>&1; then
   BUILDKIT=0
-  BUILDER="legacy builder (BuildKit unavailable here: see $OUT/logs/builder-probe.log); RUN --mount and heredocs cannot build"
+  BUILDER="the legacy builder (BuildKit unavailable here: see $OUT/logs/builder-probe.log); RUN --mount and heredocs cannot build"
+elif [ -n "$(e2e_image_label docker/dockerfile:1 dockopt.e2e.key)" ] &&
+  DOCKER_BUILDKIT=1 "$DOCKER" build -q --build-arg BUILDKIT_SYNTAX=docker/dockerfile:1 \
+    -f "$WORK/probe-heredoc.Dockerfile" "$WORK" >>"$OUT/logs/builder-probe.log" 2>&1; then
+  # Every sample, before and after, is built with the same newer frontend.
+  SYNTAX_ARGS=(--build-arg BUILDKIT_SYNTAX=docker/dockerfile:1)
+  BUILDER="BuildKit (the engine's built-in BuildKit via DOCKER_BUILDKIT=1) with the Dockerfile frontend 1.7 built locally from Debian trixie's docker.io source (heredocs, RUN --mount, COPY --link)"
+else
+  BUILDER="BuildKit (the engine's built-in BuildKit via DOCKER_BUILDKIT=1) with its built-in Dockerfile frontend (RUN --mount yes, heredocs no)"
 fi
 log "builder: $BUILDER"
 [ "$BASES_ONLY" = 1 ] && exit 0
@@ -163,7 +171,7 @@ e2e_build() {
   local dir="$1" tag="$2" logf="$3" t0 rc
   shift 3
   t0=$(now)
-  DOCKER_BUILDKIT=$BUILDKIT "$DOCKER" build --progress=plain "$@" -t "$tag" "$dir" >"$logf" 2>&1
+  DOCKER_BUILDKIT=$BUILDKIT "$DOCKER" build --progress=plain "${SYNTAX_ARGS[@]}" "$@" -t "$tag" "$dir" >"$logf" 2>&1
   rc=$?
   BUILD_SECS=$(elapsed "$t0" "$(now)")
   return $rc
