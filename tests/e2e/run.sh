@@ -42,6 +42,7 @@ die() { printf 'e2e: error: %s\n' "$*" >&2; exit 1; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 mb() { awk -v b="$1" 'BEGIN{ if (b == "") print "-"; else printf "%.1f", b/1000000 }'; }
+size_cell() { if [ -n "$1" ]; then echo "$(mb "$1") MB"; else echo "-"; fi; }
 secs() { awk -v s="$1" 'BEGIN{ if (s !~ /^[0-9.]+$/) print (s == "" ? "-" : s); else if (s >= 60) printf "%dm%02ds", s/60, s%60; else printf "%.1fs", s }'; }
 
 RUN_START=$(now)
@@ -219,7 +220,8 @@ e2e_smoke() {
 touch_file() {
   local f="$1" c='#'
   case "$f" in *.go | *.js | *.ts | *.mjs | *.cjs | *.java | *.rs | *.c | *.h | *.cc | *.cpp) c='//' ;; esac
-  printf '\n%s touched by tests/e2e/run.sh for a cached rebuild\n' "$c" >>"$f"
+  # A new text every time, so that no build cache of an earlier run can hold it.
+  printf '\n%s touched by tests/e2e/run.sh for a cached rebuild (%s)\n' "$c" "$(date +%s.%N)-$RANDOM" >>"$f"
 }
 
 # The passes dockopt applied, from its summary on standard error.
@@ -408,7 +410,7 @@ done
   for r in "${ROWS[@]}"; do
     IFS='|' read -r s v p sb sa cb ca kb ka mb_ ma st <<<"$r"
     ratio=$(awk -v a="$sa" -v b="$sb" 'BEGIN{ if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a/b }')
-    echo "| $s | $v | ${p:--} | $(mb "$sb") MB | $(mb "$sa") MB | $ratio | $(secs "$cb") | $(secs "$ca") | $(secs "$kb") | $(secs "$ka") | $mb_ / $ma${st:+ **$st**} |"
+    echo "| $s | $v | ${p:--} | $(size_cell "$sb") | $(size_cell "$sa") | $ratio | $(secs "$cb") | $(secs "$ca") | $(secs "$kb") | $(secs "$ka") | $mb_ / $ma${st:+ **$st**} |"
   done
 } >"$OUT/report.md"
 log ""
