@@ -335,13 +335,11 @@ fn fix(args: &FixArgs) -> i32 {
                 }
             }
         }
-        if file_changed && !verified {
-            // reported as an error above
-        } else if file_changed {
+        if file_changed && verified {
             changed_files += 1;
             pending += 1;
             total_fixes += outcome.applied.len() + outcome.side_files.len();
-        } else {
+        } else if !file_changed {
             unchanged += 1;
         }
         if !args.quiet {

@@ -252,7 +252,13 @@ impl Engine {
         .map(|r| {
             let tx = tx.clone();
             std::thread::spawn(move || {
-                for line in BufReader::new(r).lines().map_while(Result::ok) {
+                // Bytes, not `lines()`: a build may print invalid UTF-8, and the pipe must be drained
+                // to the end or docker blocks.
+                let mut r = BufReader::new(r);
+                let mut buf = Vec::new();
+                while matches!(r.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
+                    let line = String::from_utf8_lossy(&buf).trim_end().to_string();
+                    buf.clear();
                     if tx.send(line).is_err() {
                         break;
                     }
