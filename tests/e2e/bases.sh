@@ -86,8 +86,33 @@ e2e_build_one_base() { # NAME RECIPE TAG...
     return 0
   fi
   log="$E2E_LOGS/base-$name.log"
+  # An optional base that failed with this very recipe less than a day ago is not tried again every run.
+  local failed="$E2E_CACHE/failed-$name-$key"
+  if [ "${E2E_BASE_OPTIONAL:-0}" = 1 ] && [ -n "$(find "$failed" -mmin -1440 2>/dev/null)" ]; then
+    printf '  %-15s skipped     %-32s (failed less than a day ago, see %s; delete %s to retry)\n' \
+      "$name" "${tags[0]}" "$log" "$failed"
+    return 1
+  fi
   start=$(date +%s)
   printf '  %-15s building    %-32s (log: %s)\n' "$name" "${tags[0]}" "$log"
+  if ! e2e_build_base_image "$name" "$recipe" "$key" "$log" "${tags[@]}"; then
+    echo "  $name: first attempt failed; retrying once (a download may have failed)" >&2
+    if ! e2e_build_base_image "$name" "$recipe" "$key" "$log" "${tags[@]}"; then
+      tail -n 40 "$log" >&2
+      : >"$failed"
+      return 1
+    fi
+  fi
+  rm -f "$E2E_CACHE/failed-$name-"*
+  for t in "${tags[@]:1}"; do "$DOCKER" tag "${tags[0]}" "$t"; done
+  printf '  %-15s built in %3ss %-30s %8s MB\n' "$name" "$(($(date +%s) - start))" "${tags[0]}" "$(e2e_image_size_mb "${tags[0]}")"
+}
+
+# One attempt at building a base image; its output goes to LOG.
+e2e_build_base_image() { # NAME RECIPE KEY LOG TAG...
+  local name="$1" recipe="$2" key="$3" log="$4" t
+  shift 4
+  local tags=("$@")
   case "$recipe" in
     rootfs:*)
       local tarball="$E2E_CACHE/rootfs-$name-$key.tar"
@@ -95,10 +120,8 @@ e2e_build_one_base() { # NAME RECIPE TAG...
       local variant="${spec%%:*}" suite=bookworm
       [ "$spec" = "$variant" ] || suite="${spec#*:}"
       if [ ! -s "$tarball" ]; then
-        E2E_SUITE="$suite" E2E_CACHE="$E2E_CACHE" "$E2E_BASES_DIR/rootfs.sh" "$variant" "$tarball" >"$log" 2>&1 || {
-          tail -n 40 "$log" >&2
+        E2E_SUITE="$suite" E2E_CACHE="$E2E_CACHE" "$E2E_BASES_DIR/rootfs.sh" "$variant" "$tarball" >"$log" 2>&1 ||
           return 1
-        }
         # keep only the current rootfs tarball of this base
         find "$E2E_CACHE" -maxdepth 1 -name "rootfs-$name-*.tar" ! -name "rootfs-$name-$key.tar" -delete
       fi
@@ -106,10 +129,7 @@ e2e_build_one_base() { # NAME RECIPE TAG...
         --change "LABEL dockopt.e2e.key=$key" \
         --change 'LABEL dockopt.e2e.stand-in="locally built, not the official image"' \
         --change 'CMD ["bash"]' \
-        "$tarball" "${tags[0]}" >>"$log" 2>&1 || {
-        tail -n 40 "$log" >&2
-        return 1
-      }
+        "$tarball" "${tags[0]}" >>"$log" 2>&1 || return 1
       ;;
     *)
       local targs=()
@@ -118,35 +138,27 @@ e2e_build_one_base() { # NAME RECIPE TAG...
       DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain \
         --label "dockopt.e2e.key=$key" \
         --label 'dockopt.e2e.stand-in=locally built, not the official image' \
-        "${targs[@]}" - <"$E2E_BASES_DIR/$recipe" >"$log" 2>&1 || {
-        tail -n 40 "$log" >&2
-        return 1
-      }
+        "${targs[@]}" - <"$E2E_BASES_DIR/$recipe" >"$log" 2>&1 || return 1
       ;;
   esac
-  for t in "${tags[@]:1}"; do "$DOCKER" tag "${tags[0]}" "$t"; done
-  printf '  %-15s built in %3ss %-30s %8s MB\n' "$name" "$(($(date +%s) - start))" "${tags[0]}" "$(e2e_image_size_mb "${tags[0]}")"
 }
 
 e2e_build_bases() {
   e2e_detect_mirrors
   echo "== base images (stand-ins built locally from $E2E_MIRROR; no registry is reachable)"
   local name recipe rest
-  E2E_MISSING_OPTIONAL=""
   while read -r name recipe rest; do
     case "$name" in '' | '#'*) continue ;; esac
-    # shellcheck disable=SC2086
-    if ! e2e_build_one_base "${name%\?}" "$recipe" $rest; then
-      case "$name" in
-        *\?)
-          echo "warning: the optional base ${name%\?} ($recipe) could not be built; going on without it" >&2
-          E2E_MISSING_OPTIONAL="$E2E_MISSING_OPTIONAL ${name%\?}"
-          ;;
-        *)
-          echo "error: building the stand-in base image $name ($recipe) failed" >&2
-          return 1
-          ;;
-      esac
+    local optional=0
+    case "$name" in *\?) optional=1 ;; esac
+    # shellcheck disable=SC2086 # the tags are words
+    if ! E2E_BASE_OPTIONAL=$optional e2e_build_one_base "${name%\?}" "$recipe" $rest; then
+      if [ "$optional" = 1 ]; then
+        echo "warning: the optional base ${name%\?} ($recipe) could not be built; going on without it" >&2
+      else
+        echo "error: building the stand-in base image $name ($recipe) failed" >&2
+        return 1
+      fi
     fi
   done <"$E2E_BASES_DIR/bases.list"
 }

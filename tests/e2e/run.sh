@@ -14,6 +14,7 @@
 # safe) rewrite of a sample does not build, fails its smoke check or comes out larger than the original, or
 # when a `--verify` check goes wrong. Rewrites with --unsafe are built and reported too; their failures are
 # warnings unless E2E_STRICT_UNSAFE=1.
+# shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --no-unsafe) UNSAFE=0; shift ;;
     --bases-only) BASES_ONLY=1; shift ;;
     --keep) KEEP=1; shift ;;
-    -h | --help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -uo/{/^set -uo/d;/^# shellcheck/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -248,7 +249,14 @@ build_variant() {
   local sample="$1" variant="$2" dir="$3" conf="$3/e2e.conf" tag="dockopt-e2e/$1:$2" touch rc
   V_SIZE="" V_COLD="-" V_CACHED="-" V_SMOKE="-" V_OK=1
   log "  [$variant] cold build (--no-cache)"
-  if ! e2e_build "$dir" "$tag" "$OUT/logs/$sample.$variant.build.log" --no-cache; then
+  local built=1 blog="$OUT/logs/$sample.$variant.build.log"
+  if ! e2e_build "$dir" "$tag" "$blog" --no-cache; then
+    # One retry, so that a download that failed once does not fail the run; a broken build fails twice.
+    mv "$blog" "${blog%.log}-attempt1.log"
+    log "  [$variant] build failed after ${BUILD_SECS}s; retrying once (first attempt: ${blog%.log}-attempt1.log)"
+    e2e_build "$dir" "$tag" "$blog" --no-cache || built=0
+  fi
+  if [ "$built" = 0 ]; then
     V_COLD="failed"
     log "  [$variant] build FAILED after ${BUILD_SECS}s; last lines of $OUT/logs/$sample.$variant.build.log:"
     tail -n 25 "$OUT/logs/$sample.$variant.build.log" | sed 's/^/      /'
