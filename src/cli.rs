@@ -14,6 +14,7 @@ use crate::fsio;
 use crate::output::{self, ColorChoice, Style};
 use crate::passes::{self, PassContext};
 use crate::report::{self, FileError, FileResult, PathError};
+use crate::verify;
 use crate::walk::{self, Found};
 
 /// Exit codes.
@@ -121,6 +122,15 @@ pub struct FixArgs {
     /// Print only the diff and errors, no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Build the original and the rewrite of every changed Dockerfile on the local Docker engine (the
+    /// same context, `docker build -f -`) and report image sizes and build times; with --write, write
+    /// only rewrites that built (and passed --smoke). Exits 2 without writing when no engine answers.
+    #[arg(long, conflicts_with = "stdout")]
+    pub verify: bool,
+    /// With --verify: a shell command (`/bin/sh -c CMD`) that must exit 0 in a container of both
+    /// images, such as `python -c "import app"`.
+    #[arg(long, value_name = "CMD", requires = "verify")]
+    pub smoke: Option<String>,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -274,6 +284,31 @@ fn fix(args: &FixArgs) -> i32 {
         None => None,
     };
     let finder = Finder::new(explicit);
+    if args.verify && args.paths.iter().any(|p| p.as_os_str() == "-") {
+        eprintln!(
+            "error: --verify builds Dockerfiles with their build context; give paths, not `-` (standard input)"
+        );
+        return EXIT_ERROR;
+    }
+    let engine = if args.verify {
+        match verify::Engine::detect() {
+            Ok(e) => {
+                eprintln!("verify: {}", e.describe());
+                Some(e)
+            }
+            Err(e) => {
+                eprintln!(
+                    "{}",
+                    err_style.red(&format!(
+                        "error: --verify needs a Docker engine, and {e}; nothing was built or written"
+                    ))
+                );
+                return EXIT_ERROR;
+            }
+        }
+    } else {
+        None
+    };
     if args.paths.iter().any(|p| p.as_os_str() == "-") {
         if args.paths.len() != 1 {
             eprintln!("error: `-` (standard input) cannot be combined with other paths");
@@ -355,9 +390,41 @@ fn fix(args: &FixArgs) -> i32 {
             r.diff = diff_of(&r.input, o, &r.display);
         }
     }
+    // --verify: build both versions; a rewrite that does not verify is reported and not written.
+    if let Some(engine) = &engine {
+        for r in &mut results {
+            if !r.changed() {
+                continue;
+            }
+            let Some(o) = &r.outcome else { continue };
+            let context = context_for(args, &r.path);
+            let candidate = verify::Candidate {
+                display: &r.display,
+                context: &context,
+                original: &r.input,
+                rewrite: o.output.as_bytes(),
+                side_files: o
+                    .side_files
+                    .iter()
+                    .filter(|s| s.old.as_deref() != Some(&s.new))
+                    .map(|s| (s.path.as_path(), s.new.as_str()))
+                    .collect(),
+            };
+            if let Err(e) = verify::verify_file(engine, &candidate, args.smoke.as_deref()) {
+                let action = if args.write {
+                    "rewrite not written"
+                } else {
+                    "rewrite not verified"
+                };
+                r.error = Some(error_from("verify", format!("{action}: {e}")));
+            }
+        }
+    }
     if args.write {
         for r in &mut results {
-            write_result(r);
+            if r.error.is_none() {
+                write_result(r);
+            }
         }
     }
 

@@ -23,4 +23,5 @@ pub mod repair;
 pub mod report;
 pub mod shell;
 pub mod text;
+pub mod verify;
 pub mod walk;
