@@ -8,7 +8,7 @@
 //! base: slim                        # slim (default) or alpine
 //! cache_mounts: false               # offer RUN --mount=type=cache on BuildKit files
 //! base_images: []                   # extra base-image mappings, same schema as transforms/base-images.yaml
-//! dockerignore: [".cache/", "*.sqlite3"]  # extra .dockerignore entries
+//! dockerignore: [".cache/", "**/*.sqlite3"]  # extra .dockerignore entries
 //! exclude: ["vendor/**", "legacy/Dockerfile"]  # paths (globs, relative to this file) never walked
 //! ```
 //!

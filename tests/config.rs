@@ -120,3 +120,44 @@ fn exclude_skips_walked_paths() {
             .contains("vendor/lib/Dockerfile")
     );
 }
+
+#[test]
+fn extra_dockerignore_entries_are_added_but_never_hide_what_the_build_reads() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    fs::create_dir_all(p.join("data")).unwrap();
+    fs::write(p.join("data/seed.sqlite3"), "x").unwrap();
+    fs::write(p.join("app.py"), "print(1)\n").unwrap();
+    fs::write(
+        p.join("Dockerfile"),
+        "FROM alpine:3.20\nCOPY app.py /app/\nCOPY data/seed.sqlite3 /app/\n",
+    )
+    .unwrap();
+    fs::write(
+        p.join(".dockopt.yaml"),
+        "dockerignore: [\".cache/\", \"**/*.sqlite3\", \"!keep.txt\", \"[\"]\n",
+    )
+    .unwrap();
+    let out = dockopt(p, &["fix", "--only", "dockerignore", "--write", "."]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let ignore = fs::read_to_string(p.join(".dockerignore")).unwrap();
+    // The extra entry that hides nothing the build reads is added, under its own heading.
+    assert!(
+        ignore.contains("# From .dockopt.yaml\n.cache/\n"),
+        "{ignore}"
+    );
+    // `**/*.sqlite3` would hide data/seed.sqlite3, which the Dockerfile copies: it comes with the
+    // exception that keeps that file in the context.
+    assert!(
+        ignore.contains("\n**/*.sqlite3\n!data/seed.sqlite3\n"),
+        "{ignore}"
+    );
+    // Exceptions and invalid patterns are reported, not written.
+    assert!(!ignore.contains("keep.txt"), "{ignore}");
+    assert!(
+        err.contains("`!keep.txt` from .dockopt.yaml not added"),
+        "{err}"
+    );
+    assert!(err.contains("`[` from .dockopt.yaml not added"), "{err}");
+}

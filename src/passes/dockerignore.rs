@@ -22,6 +22,9 @@ pub struct Dockerignore;
 const NAME: &str = "dockerignore";
 
 /// Other Dockerfiles of a shared context that are read (the rest are reported).
+/// The section (and its heading in a new file) of the entries that come from `.dockopt.yaml`.
+const CONFIG_SECTION: &str = "From .dockopt.yaml";
+
 const MAX_SHARERS: usize = 32;
 /// Largest project file read (pyproject.toml, package.json, ...).
 const MAX_META_BYTES: u64 = 1024 * 1024;
@@ -47,6 +50,8 @@ only entries for what is there, or what the project's tools predictably create:
   copies the whole context;
 - secrets: `.env` and `.env.*` (any depth), `*.pem`, `*.key`, `*.p12`, `id_rsa*`, `id_ed25519*`,
   `.aws`, `.ssh` (at the context root).
+- the extra entries of `.dockopt.yaml` (`dockerignore: [...]`), under a `# From .dockopt.yaml`
+  heading, with the same checks (an entry that would hide what a build reads gets a `!` exception).
 
 The report says how much the context shrinks: `build context 812 MB -> 3.1 MB, 10234 -> 120 files
 (.git, node_modules, .venv)`. Sizes come from a bounded walk (symlinks not followed; the content of
@@ -288,15 +293,64 @@ impl Run<'_> {
         }
 
         let ecosystems = self.ecosystems();
+        // Extra entries from `.dockopt.yaml` (`dockerignore: [...]`): proposed after the table's, under
+        // the same checks (never hide what a build reads), whether or not they match anything today.
+        let extras: Vec<EntrySpec> = self
+            .cx
+            .config
+            .map(|c| c.dockerignore.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty() && !p.starts_with('#'))
+            .map(|p| EntrySpec {
+                pattern: p.to_string(),
+                section: CONFIG_SECTION.to_string(),
+                predictable: Vec::new(),
+                only_with: Vec::new(),
+                requires_child: None,
+                whole_copy: false,
+                always: true,
+                group: None,
+            })
+            .collect();
         let mut current = existing.clone();
         let mut accepted: Vec<Accepted> = Vec::new();
-        for sec in &TABLE.sections {
-            for spec in TABLE.entries.iter().filter(|e| e.section == sec.id) {
-                if !self.applies(spec, &ecosystems, whole_copy) {
+        let table = TABLE.sections.iter().flat_map(|sec| {
+            TABLE
+                .entries
+                .iter()
+                .filter(move |e| e.section == sec.id)
+                .map(|e| (e, false))
+        });
+        {
+            for (spec, from_config) in table.chain(extras.iter().map(|e| (e, true))) {
+                if !from_config && !self.applies(spec, &ecosystems, whole_copy) {
                     continue;
                 }
-                let Ok(pat) = Pattern::new(&spec.pattern) else {
+                if from_config && spec.pattern.starts_with('!') {
+                    self.skip(
+                        None,
+                        format!(
+                            "`{}` from .dockopt.yaml not added: dockopt only adds exclusions; write `!` exceptions in the ignore file yourself",
+                            spec.pattern
+                        ),
+                    );
                     continue;
+                }
+                let pat = match Pattern::new(&spec.pattern) {
+                    Ok(p) => p,
+                    Err(e) if from_config => {
+                        self.skip(
+                            None,
+                            format!(
+                                "`{}` from .dockopt.yaml not added: not a valid .dockerignore pattern ({e})",
+                                spec.pattern
+                            ),
+                        );
+                        continue;
+                    }
+                    Err(_) => continue,
                 };
                 // Already excluded by the file (or an earlier entry): nothing to add.
                 if self.covered(&current, &pat) {
