@@ -74,6 +74,8 @@ fn untouched_silently(case: &str) {
 
 #[test]
 fn pip_requirements_follow_references() {
+    // `*.txt` then `!requirements.txt`: Docker's last-match rule keeps the manifest in the context.
+    rewritten("pip_manifest_brought_back");
     let out = rewritten("pip_requirements");
     assert!(out.contains(
         "# Install the dependencies\nCOPY requirements.txt constraints.txt ./\nCOPY requirements/base.txt requirements/common.txt ./requirements/\nRUN pip install"
@@ -118,8 +120,8 @@ fn pip_refusals() {
         "`pip install .` installs the project itself",
     );
     refused(
-        "pip_ignored_manifest",
-        "requirements.txt may be excluded by .dockerignore (line 2: `*.txt`)",
+        "pip_excluded_manifest",
+        "requirements.txt is excluded by .dockerignore (line 2: `*.txt`)",
     );
     refused(
         "pip_missing_manifest",

@@ -1,17 +1,13 @@
-//! The build context as the pass sees it: which files exist, their text, and a deliberately
-//! conservative reading of `.dockerignore`.
-//!
-//! The `.dockerignore` check here is a stopgap until the shared matcher lands: a manifest is treated as
-//! possibly excluded when ANY non-negated line could match it or one of its parent directories (with
-//! `*` allowed to cross `/`, a superset of Docker's rules). An allow-list `.dockerignore` (`*` and then
-//! `!requirements.txt`) therefore makes the pass refuse. That is the safe direction: copying a file that
-//! `.dockerignore` excludes breaks the build, refusing only costs the optimisation.
+//! The build context as the pass sees it: which files exist, their text, and what `.dockerignore`
+//! excludes, evaluated with Docker's own rules (`crate::dockerignore_match`): the last matching line
+//! wins, a pattern naming a directory excludes what is inside, `!` lines bring files back. An ignore
+//! file Docker would reject makes every manifest count as excluded, so the pass refuses (the safe
+//! direction: copying a file that `.dockerignore` excludes breaks the build).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobBuilder, GlobMatcher};
-
+use crate::dockerignore_match::Matcher;
 use crate::passes::PassContext;
 
 /// The largest manifest the pass reads.
@@ -28,27 +24,13 @@ pub enum Entry {
     Other,
 }
 
-/// One line of `.dockerignore`.
-#[derive(Debug)]
-struct IgnoreLine {
-    line: usize,
-    raw: String,
-    negated: bool,
-    /// The pattern cleaned the way Docker cleans it (no leading `/`, no trailing `/`, no `./`).
-    pattern: String,
-    /// Superset matcher: `*` may cross `/`.
-    loose: Option<GlobMatcher>,
-    /// Docker-like matcher: `*` stays within a path segment.
-    strict: Option<GlobMatcher>,
-}
-
 /// The build context directory with its ignore file.
 #[derive(Debug)]
 pub struct Ctx {
     root: PathBuf,
     /// The ignore file's name for messages (`.dockerignore` or `Dockerfile.dockerignore`).
     ignore_name: String,
-    ignore: Vec<IgnoreLine>,
+    ignore: Matcher,
 }
 
 impl Ctx {
@@ -64,8 +46,8 @@ impl Ctx {
         let (path, ignore_name) =
             specific.unwrap_or_else(|| (root.join(".dockerignore"), ".dockerignore".to_string()));
         let ignore = match read_limited(&path) {
-            Some(text) => parse_ignore(&text),
-            None => Vec::new(),
+            Some(text) => Matcher::parse(&text),
+            None => Matcher::default(),
         };
         Some(Ctx {
             root,
@@ -79,7 +61,7 @@ impl Ctx {
         Ctx {
             root: root.to_path_buf(),
             ignore_name: ".dockerignore".into(),
-            ignore: parse_ignore(ignore),
+            ignore: Matcher::parse(ignore),
         }
     }
 
@@ -156,42 +138,43 @@ impl Ctx {
         v
     }
 
-    /// If the ignore file might exclude `rel` (or a directory above it), the reason.
+    /// If the ignore file excludes `rel` (or a directory above it, with no `!` line bringing it
+    /// back), the reason. An ignore file Docker rejects counts as excluding everything.
     pub fn maybe_ignored(&self, rel: &str) -> Option<String> {
-        let paths = with_parents(rel);
-        self.ignore
-            .iter()
-            .filter(|l| !l.negated)
-            .find(|l| match &l.loose {
-                Some(m) => paths.iter().any(|p| m.is_match(p)),
-                None => true,
-            })
-            .map(|l| {
-                format!(
-                    "{rel} may be excluded by {} (line {}: `{}`)",
-                    self.ignore_name, l.line, l.raw
-                )
-            })
+        if let Some(e) = self.ignore.errors().first() {
+            return Some(format!(
+                "{} line {} (`{}`) is invalid for Docker ({}), so the build cannot read {rel}",
+                self.ignore_name, e.line, e.pattern, e.message
+            ));
+        }
+        let i = self.ignore.deciding_pattern(rel)?;
+        let p = &self.ignore.patterns()[i];
+        Some(format!(
+            "{rel} is excluded by {} (line {}: `{}`)",
+            self.ignore_name, p.line, p.text
+        ))
     }
 
-    /// Whether the ignore file certainly excludes `rel`: a line matches it (Docker's rules) and no
-    /// exception line (`!...`) could bring back it or anything inside it.
+    /// Whether the ignore file certainly excludes `rel` and everything inside it: Docker's rules
+    /// exclude it and no exception line (`!...`) could bring back it or anything inside it.
     pub fn surely_ignored(&self, rel: &str) -> bool {
-        let paths = with_parents(rel);
-        let excluded = self.ignore.iter().filter(|l| !l.negated).any(|l| {
-            l.strict
-                .as_ref()
-                .is_some_and(|m| paths.iter().any(|p| m.is_match(p)))
-        });
-        let reincluded = self.ignore.iter().filter(|l| l.negated).any(|l| {
-            let literal: String = l
-                .pattern
-                .chars()
-                .take_while(|c| !matches!(c, '*' | '?' | '[' | '\\'))
-                .collect();
-            literal.starts_with(rel) || rel.starts_with(&literal)
-        });
-        excluded && !reincluded
+        if !self.ignore.errors().is_empty() || !self.ignore.excluded(rel) {
+            return false;
+        }
+        let rel = rel.trim_matches('/');
+        !self
+            .ignore
+            .patterns()
+            .iter()
+            .filter(|p| p.exception)
+            .any(|p| {
+                let literal: String = p
+                    .text
+                    .chars()
+                    .take_while(|c| !matches!(c, '*' | '?' | '[' | '\\'))
+                    .collect();
+                literal.starts_with(rel) || rel.starts_with(&literal)
+            })
     }
 }
 
@@ -219,52 +202,6 @@ fn with_parents(rel: &str) -> Vec<String> {
     out
 }
 
-fn clean_pattern(p: &str) -> String {
-    let mut segs: Vec<&str> = Vec::new();
-    for s in p.split('/') {
-        match s {
-            "" | "." => {}
-            ".." => {
-                segs.pop();
-            }
-            s => segs.push(s),
-        }
-    }
-    segs.join("/")
-}
-
-fn parse_ignore(text: &str) -> Vec<IgnoreLine> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let raw = line.trim();
-        if raw.is_empty() || raw.starts_with('#') {
-            continue;
-        }
-        let (negated, body) = match raw.strip_prefix('!') {
-            Some(rest) => (true, rest.trim()),
-            None => (false, raw),
-        };
-        let pattern = clean_pattern(body);
-        let build = |literal_separator: bool| -> Option<GlobMatcher> {
-            GlobBuilder::new(&pattern)
-                .literal_separator(literal_separator)
-                .backslash_escape(true)
-                .build()
-                .ok()
-                .map(|g: Glob| g.compile_matcher())
-        };
-        out.push(IgnoreLine {
-            line: n + 1,
-            raw: raw.to_string(),
-            negated,
-            loose: build(false),
-            strict: build(true),
-            pattern,
-        });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,13 +211,28 @@ mod tests {
     }
 
     #[test]
-    fn maybe_ignored_is_a_superset() {
+    fn maybe_ignored_follows_dockers_rules() {
         assert!(ctx("*.txt\n").maybe_ignored("requirements.txt").is_some());
+        // An allow-list brings the manifest back.
         assert!(
             ctx("*\n!requirements.txt\n")
                 .maybe_ignored("requirements.txt")
+                .is_none()
+        );
+        assert!(
+            ctx("*\n!*.json\n")
+                .maybe_ignored("requirements.txt")
                 .is_some()
         );
+        // `*` stays within one path segment; patterns are anchored at the root.
+        assert!(ctx("*.txt\n").maybe_ignored("reqs/base.txt").is_none());
+        assert!(
+            ctx("requirements.txt\n")
+                .maybe_ignored("api/requirements.txt")
+                .is_none()
+        );
+        // An ignore file Docker rejects counts as excluding everything.
+        assert!(ctx("!\n").maybe_ignored("package.json").is_some());
         assert!(ctx("req*\n").maybe_ignored("reqs/base.txt").is_some());
         assert!(ctx("**/*.txt\n").maybe_ignored("a/b.txt").is_some());
         assert!(ctx("/docs\n").maybe_ignored("docs/x").is_some());

@@ -92,7 +92,7 @@ COPY . .
 ```
 
 ## When it refuses
-Whenever the build context does not prove the rewrite safe: a manifest is missing, may be excluded by
+Whenever the build context does not prove the rewrite safe: a manifest is missing, is excluded by
 `.dockerignore` or references local files; something between the copy and the install may be needed
 by it; or the install is of the project itself. Every refusal is reported with the reason and the line.
 
@@ -101,9 +101,8 @@ In detail, the pass refuses when:
   names a path whose top-level entry is not there (pass `--context DIR`);
 - the build context is unknown (standard input without `--context`), a manifest the install needs is
   missing from it, is a symlink, lies outside the copied directory, or needs quoting;
-- `.dockerignore` might exclude a manifest. Until the shared matcher lands, any non-negated line that
-  could match the manifest or a directory above it counts (so an allow-list `.dockerignore` with `*`
-  makes the pass refuse);
+- `.dockerignore` excludes a manifest (Docker's rules: the last matching line wins, so an allow-list
+  `*` then `!requirements.txt` keeps it), or is a file Docker itself rejects;
 - the install writes where the context has files that `.dockerignore` does not surely exclude
   (`node_modules`, `.venv`, `vendor`): the whole-context copy would overwrite them;
 - something between the whole-context copy and the install may be needed by the install: a RUN that
