@@ -875,6 +875,8 @@ fn print_summary(display: &str, o: &Outcome, s: &Style) {
     for a in &o.applied {
         let tag = match a.applicability {
             Applicability::Safe => "",
+            // Most unsafe fixes already say why in their message.
+            Applicability::Unsafe if a.message.contains("(unsafe") => "",
             Applicability::Unsafe => " (unsafe)",
         };
         lines.push_str(&format!(

@@ -187,10 +187,11 @@ pub fn instruction_prefix(doc: &Document, inst: &Instruction, end: usize) -> Str
     out
 }
 
-/// Moves `inst`, with the comment lines directly above it, to the line start `at` (before it), and
-/// places `middle` (whole lines) between those comments and the instruction. When the instruction was
-/// set off by a blank line above, the moved block is followed by one; when it was set off both above
-/// and below, the blank lines above it leave with it so no double gap remains.
+/// Moves `inst`, with the comment lines directly above it, to the line start `at` (before it), after
+/// `middle` (whole lines): the comments stay attached to their instruction, so a pragma
+/// (`# hadolint ignore=...`, `# dockopt: skip=...`) still governs it. When the instruction was
+/// set off by a blank line above, the moved block is followed by one and the blank lines above it
+/// leave with it, so no gap is doubled.
 pub fn move_block_before(doc: &Document, inst: &Instruction, at: usize, middle: &str) -> Vec<Edit> {
     let text = &doc.text;
     let block = comment_block_start(doc, inst);
@@ -208,16 +209,11 @@ pub fn move_block_before(doc: &Document, inst: &Instruction, at: usize, middle: 
         blank_start = prev;
     }
     let blank_before = blank_start < block && blank_start > at;
-    let blank_after = end >= text.len() || is_blank(end);
-    let delete_start = if blank_before && blank_after {
-        blank_start
-    } else {
-        block
-    };
+    // The blank lines above leave with the block (which ends in one): no gap is doubled.
+    let delete_start = if blank_before { blank_start } else { block };
     let mut moved = String::new();
-    moved.push_str(&text[block..inst.line_start]);
     moved.push_str(middle);
-    moved.push_str(&text[inst.line_start..end]);
+    moved.push_str(&text[block..end]);
     if !moved.ends_with('\n') {
         moved.push_str(doc.eol);
     }

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use crate::fix::{Applicability, Edit, Findings, Fix, Note, SideFile, Skip};
+use crate::fix::{Applicability, Edit, Findings, Fix, Note, SideFile};
 use crate::model::{CopySource, Detail, Document, ParseError};
 use crate::passes::{Pass, PassContext};
 use crate::pragma::Pragmas;
@@ -119,6 +119,8 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         });
     }
     let mut doc = original.clone();
+    // Every rewrite step, so that positions found on a later text are reported in the input's lines.
+    let mut trail = Trail::default();
     let mut used_pragmas: HashSet<(String, usize)> = HashSet::new();
     let mut last_pragmas = Pragmas::default();
     let mut applied = Vec::new();
@@ -128,6 +130,9 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
     let mut applied_notes: Vec<Note> = Vec::new();
 
     for round in 0..MAX_ROUNDS {
+        let steps = trail.len();
+        // Where an offset of this round's text is in the input.
+        let loc = |trail: &Trail, at: usize| input_line_col(&original, trail.to_input(steps, at));
         let mut findings = Findings::default();
         for pass in passes {
             pass.run(&doc, cx, &mut findings);
@@ -147,7 +152,21 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
             .skips
             .iter()
             .filter(|s| !info(s.pass).is_some_and(|i| pragmas.covers_point(i, s.anchor)))
-            .map(|s| locate_skip(&doc, s))
+            // A pass that rewrote the file does not comment on the text it wrote itself (multi-stage
+            // on its own stages: "already multi-stage").
+            .filter(|s| {
+                !(trail.trace(steps, s.anchor).1
+                    && applied.iter().any(|a: &Applied| a.pass == s.pass))
+            })
+            .map(|s| {
+                let (line, col) = loc(&trail, s.anchor);
+                Skipped {
+                    pass: s.pass,
+                    reason: s.reason.clone(),
+                    line,
+                    col,
+                }
+            })
             .collect();
         let mut candidates = Vec::new();
         for fix in findings.fixes {
@@ -155,12 +174,15 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
                 && let Some(p) = pragmas.suppressing(i, fix.anchor, &fix.edits)
             {
                 used_pragmas.insert(p.key());
-                let (line, col) = doc.line_col(fix.anchor);
+                let (line, col) = loc(&trail, fix.anchor);
+                let pragma_line = text::line_ranges(&doc.text)
+                    .nth(p.line.saturating_sub(1))
+                    .map_or(p.line, |r| loc(&trail, r.start).0);
                 skipped.push(Skipped {
                     pass: fix.pass,
                     reason: format!(
-                        "suppressed by `{}` (line {}): {}",
-                        p.text, p.line, fix.message
+                        "suppressed by `{}` (line {pragma_line}), not applied: {}",
+                        p.text, fix.message
                     ),
                     line,
                     col,
@@ -174,7 +196,7 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
                 continue;
             }
             if fix.applicability == Applicability::Unsafe && !cx.unsafe_fixes {
-                let (line, col) = doc.line_col(fix.anchor);
+                let (line, col) = loc(&trail, fix.anchor);
                 skipped.push(Skipped {
                     pass: fix.pass,
                     reason: format!(
@@ -206,7 +228,12 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         let all: Vec<&Fix> = chosen.iter().collect();
         let next = match apply_and_parse(&doc.text, &all) {
             Ok(d) => {
-                applied.extend(chosen.iter().map(|f| locate_fix(&doc, f, round)));
+                applied.extend(
+                    chosen
+                        .iter()
+                        .map(|f| locate_fix(loc(&trail, f.anchor), f, round)),
+                );
+                trail.push(&doc.text, chosen.iter().flat_map(|f| f.edits.iter()));
                 d
             }
             Err(_) => {
@@ -214,11 +241,13 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
                 for fix in &chosen {
                     match apply_and_parse(&cur.text, &[fix]) {
                         Ok(d) => {
+                            // Anchors are in the coordinates of the round's text (`doc`).
                             applied.push(locate_fix(
-                                &cur,
+                                loc(&trail, fix.anchor),
                                 fix,
                                 round + usize::from(cur.text != doc.text),
                             ));
+                            trail.push(&cur.text, fix.edits.iter());
                             cur = d;
                         }
                         Err(e) => rejected.push((
@@ -241,6 +270,13 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         }
         doc = next;
     }
+    // Pragma lines were read on the final text.
+    let final_line = |line: usize| -> usize {
+        match text::line_ranges(&doc.text).nth(line.saturating_sub(1)) {
+            Some(r) => input_line_col(&original, trail.to_input(trail.len(), r.start)).0,
+            None => line,
+        }
+    };
     let Some((mut skipped, side_files, last_notes)) = last else {
         return Err(FixError::Internal(format!(
             "the passes did not reach a fixed point in {MAX_ROUNDS} rounds"
@@ -263,7 +299,7 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
             skipped.push(Skipped {
                 pass: "pragma",
                 reason: format!("`{}` suppressed nothing", p.text),
-                line: p.line,
+                line: final_line(p.line),
                 col: 1,
             });
         }
@@ -272,7 +308,7 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
         skipped.push(Skipped {
             pass: "pragma",
             reason: msg.clone(),
-            line: *line,
+            line: final_line(*line),
             col: 1,
         });
     }
@@ -305,8 +341,7 @@ pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outco
     })
 }
 
-fn locate_fix(doc: &Document, fix: &Fix, round: usize) -> Applied {
-    let (line, col) = doc.line_col(fix.anchor);
+fn locate_fix((line, col): (usize, usize), fix: &Fix, round: usize) -> Applied {
     Applied {
         round,
         pass: fix.pass,
@@ -318,13 +353,100 @@ fn locate_fix(doc: &Document, fix: &Fix, round: usize) -> Applied {
     }
 }
 
-fn locate_skip(doc: &Document, s: &Skip) -> Skipped {
-    let (line, col) = doc.line_col(s.anchor);
-    Skipped {
-        pass: s.pass,
-        reason: s.reason.clone(),
-        line,
-        col,
+/// The line and column of an input offset; the end of a file that ends in a newline counts as its
+/// last line (annotations must name a line that exists).
+fn input_line_col(original: &Document, at: usize) -> (usize, usize) {
+    let at = if at > 0 && at == original.text.len() && original.text.ends_with('\n') {
+        at - 1
+    } else {
+        at
+    };
+    original.line_col(at)
+}
+
+/// One rewrite step: the text it started from and the edits applied to it, in the order applied.
+struct Step {
+    old: String,
+    edits: Vec<Edit>,
+}
+
+/// The rewrite steps so far, to report positions of a later text in the input's coordinates.
+#[derive(Default)]
+struct Trail {
+    steps: Vec<Step>,
+}
+
+impl Trail {
+    fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    fn push<'e>(&mut self, old: &str, edits: impl Iterator<Item = &'e Edit>) {
+        // The order `apply_edits` applies them in.
+        let mut edits: Vec<(usize, Edit)> = edits.cloned().enumerate().collect();
+        edits.sort_by_key(|(i, e)| (e.range.start, e.range.end, *i));
+        self.steps.push(Step {
+            old: old.to_string(),
+            edits: edits.into_iter().map(|(_, e)| e).collect(),
+        });
+    }
+
+    /// Offset `at` of the text after the first `upto` steps, as an offset of the input.
+    fn to_input(&self, upto: usize, at: usize) -> usize {
+        self.trace(upto, at).0
+    }
+
+    /// Like [`Trail::to_input`], and whether `at` lies in text a step inserted (not moved).
+    fn trace(&self, upto: usize, at: usize) -> (usize, bool) {
+        self.steps[..upto]
+            .iter()
+            .rev()
+            .fold((at, false), |(at, new), step| {
+                let (at, inserted) = step.back(at);
+                (at, new || inserted)
+            })
+    }
+}
+
+impl Step {
+    /// Maps an offset of the text after this step to the text before it. An offset inside inserted
+    /// text maps to where that text came from when the step moved it (an edit of the same step
+    /// deleted the same text elsewhere), else to the insertion point.
+    fn back(&self, at: usize) -> (usize, bool) {
+        // Offsets after the edits seen so far shift by `grown - shrunk`.
+        let (mut grown, mut shrunk) = (0usize, 0usize);
+        for (i, e) in self.edits.iter().enumerate() {
+            let new_start = e.range.start + grown - shrunk;
+            if at < new_start {
+                break;
+            }
+            let inserted = e.text.len();
+            if at < new_start + inserted {
+                let o = at - new_start;
+                for (j, f) in self.edits.iter().enumerate() {
+                    // A moved instruction, not a stray space or newline that happens to recur.
+                    if j == i || f.range.len() < 8 || f.range.end > self.old.len() {
+                        continue;
+                    }
+                    let deleted = &self.old[f.range.clone()];
+                    if let Some(p) = e
+                        .text
+                        .match_indices(deleted)
+                        .map(|(p, _)| p)
+                        .find(|&p| p <= o && o < p + deleted.len())
+                    {
+                        return (f.range.start + (o - p), false);
+                    }
+                }
+                return (e.range.start, true);
+            }
+            grown += inserted;
+            shrunk += e.range.len();
+        }
+        (
+            (at + shrunk).saturating_sub(grown).min(self.old.len()),
+            false,
+        )
     }
 }
 

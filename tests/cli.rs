@@ -317,3 +317,34 @@ fn a_side_file_shared_by_two_dockerfiles_is_shown_once() {
     let di = fs::read_to_string(d.path().join(".dockerignore")).unwrap();
     assert!(di.contains(".env") && !di.contains("app.py"), "{di}");
 }
+
+/// Positions are reported in the file on disk, whichever passes moved text in earlier rounds.
+#[test]
+fn reported_lines_are_the_input_lines_whatever_passes_ran() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    fs::write(p.join("requirements.txt"), "flask==3.0.3\n").unwrap();
+    fs::write(p.join("app.py"), "print(1)\n").unwrap();
+    let df = "FROM python:3.12-slim\nWORKDIR /app\n\nCOPY . .\n\n# deps\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
+    fs::write(p.join("Dockerfile"), df).unwrap();
+    let pip_line = |args: &[&str]| -> String {
+        let mut all = vec!["fix", "--color", "never"];
+        all.extend_from_slice(args);
+        all.push("Dockerfile");
+        let out = dockopt(p, &all);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        err.lines()
+            .find(|l| l.contains("[pip-no-cache]"))
+            .unwrap_or_else(|| panic!("no pip-no-cache line in {err}"))
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    // deps-first moves the RUN above COPY . . in round 0; pip-no-cache edits it in round 1.
+    assert_eq!(pip_line(&[]), "Dockerfile:7:9:");
+    assert_eq!(pip_line(&["--skip", "deps-first"]), "Dockerfile:7:9:");
+    let out = dockopt(p, &["fix", "--format", "github", "Dockerfile"]);
+    let gh = String::from_utf8_lossy(&out.stdout);
+    assert!(gh.contains("line=7,col=9"), "{gh}");
+}

@@ -78,7 +78,7 @@ fn pip_requirements_follow_references() {
     rewritten("pip_manifest_brought_back");
     let out = rewritten("pip_requirements");
     assert!(out.contains(
-        "# Install the dependencies\nCOPY requirements.txt constraints.txt ./\nCOPY requirements/base.txt requirements/common.txt ./requirements/\nRUN pip install"
+        "COPY requirements.txt constraints.txt ./\nCOPY requirements/base.txt requirements/common.txt ./requirements/\n# Install the dependencies\nRUN pip install"
     ));
 }
 
@@ -440,7 +440,7 @@ fn context_free_run_in_between_moves_along() {
     assert_eq!(
         out,
         "FROM node:20\nWORKDIR /app\n# the Vue CLI for the build\nRUN yarn global add @vue/cli && rm -rf /usr/local/share/.cache\n\n\
-COPY package.json yarn.lock ./\nRUN yarn install\n\nCOPY . .\n\nRUN yarn build\n"
+COPY package.json yarn.lock ./\nRUN yarn install\n\nCOPY . .\nRUN yarn build\n"
     );
 }
 

@@ -83,3 +83,29 @@ fn pragmas_that_suppress_nothing_or_are_malformed_are_reported() {
         ]
     );
 }
+
+/// A pass that moves an instruction moves its pragma with it: the pragma still governs it.
+#[test]
+fn pragmas_move_with_the_instruction_deps_first_moves() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("requirements.txt"), "flask==3.0.3\n").unwrap();
+    let input = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n\n# hadolint ignore=DL3042\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
+    let opts = Opts {
+        only: &["deps-first", "pip-no-cache"],
+        context: Some(d.path()),
+        ..PIP
+    };
+    let out = run(input, &opts).unwrap();
+    assert_eq!(
+        out.output,
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt ./\n# hadolint ignore=DL3042\nRUN pip install -r requirements.txt\n\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+    );
+    assert!(
+        out.skipped.iter().any(|s| s.pass == "pip-no-cache"
+            && s.line == 6
+            && s.reason
+                .starts_with("suppressed by `# hadolint ignore=DL3042` (line 5)")),
+        "{:?}",
+        out.skipped
+    );
+}
