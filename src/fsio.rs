@@ -32,10 +32,14 @@ pub fn read_dockerfile(path: &Path) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename. The
-/// file's permissions are kept. A symlink is resolved so that its target is rewritten and the link
-/// stays a link.
+/// Writes `bytes` to `path` atomically: a temporary file (`.dockopt-XXXXXX.tmp`) in the same
+/// directory, flushed to disk, then renamed over the file, so a reader (or a run killed at any point)
+/// sees the old or the new file, never a partial one. The file's permissions are kept, and its owner
+/// and group when the process may set them. A symlink is resolved so that its target is rewritten and
+/// the link stays a link. A file that could not be written in place (no write permission bit,
+/// immutable, owned by someone else) is refused rather than replaced behind its owner's back.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
     let target: PathBuf = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
             std::fs::canonicalize(path).map_err(|e| io_reason(&e))?
@@ -46,10 +50,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let perms = std::fs::metadata(&target).ok().map(|m| m.permissions());
+    let existing = match std::fs::metadata(&target) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_reason(&e)),
+    };
+    if let Some(m) = &existing {
+        if !m.is_file() {
+            return Err("not a regular file; not written".into());
+        }
+        // Root may write through permission bits; a file nobody may write is still left alone.
+        if m.permissions().readonly() {
+            return Err("read-only file (no write permission); not written".into());
+        }
+        // Renaming only needs the directory to be writable: check the file itself could be written.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .map_err(|e| format!("cannot write: {}", io_reason(&e)))?;
+    }
     let mut tmp = tempfile::Builder::new()
-        .prefix(".dockopt-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(&dir)
         .map_err(|e| {
             format!(
@@ -61,10 +83,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| format!("cannot write: {}", io_reason(&e)))?;
-    if let Some(p) = perms {
-        std::fs::set_permissions(tmp.path(), p).map_err(|e| io_reason(&e))?;
+    if let Some(m) = &existing {
+        // Keep the owner and group (running as root must not hand a user's file to root). Only
+        // root or the owner can do this; otherwise the new file belongs to whoever wrote it.
+        let (uid, gid) = (m.uid(), m.gid());
+        if let Ok(t) = tmp.as_file().metadata()
+            && (t.uid(), t.gid()) != (uid, gid)
+        {
+            let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid));
+        }
+        // After chown, which can clear set-id bits.
+        tmp.as_file()
+            .set_permissions(m.permissions())
+            .map_err(|e| io_reason(&e))?;
     }
     tmp.persist(&target)
         .map_err(|e| format!("cannot replace the file: {}", io_reason(&e.error)))?;
     Ok(())
 }
+
+/// The name of a temporary file [`write_atomic`] creates: `.dockopt-` + random + `.tmp`. A run
+/// killed while writing can leave one behind.
+pub const TEMP_PREFIX: &str = ".dockopt-";
+pub const TEMP_SUFFIX: &str = ".tmp";

@@ -117,9 +117,15 @@ pub fn io_reason(e: &std::io::Error) -> String {
         K::PermissionDenied => "permission denied".into(),
         K::IsADirectory => "is a directory".into(),
         _ => {
+            // "Operation not permitted (os error 1)" -> "operation not permitted", like the others.
             let s = e.to_string();
             match s.find(" (os error") {
-                Some(i) => s[..i].to_string(),
+                Some(i) => {
+                    let mut c = s[..i].chars();
+                    c.next()
+                        .map(|first| first.to_lowercase().chain(c).collect())
+                        .unwrap_or_default()
+                }
                 None => s,
             }
         }
