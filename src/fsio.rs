@@ -38,7 +38,11 @@ pub fn read_dockerfile(path: &Path) -> Result<Vec<u8>, String> {
 /// and group when the process may set them. A symlink is resolved so that its target is rewritten and
 /// the link stays a link. A file that could not be written in place (no write permission bit,
 /// immutable, owned by someone else) is refused rather than replaced behind its owner's back.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+///
+/// `old` is what dockopt read (`None`: the file did not exist). If the file no longer holds it (an
+/// editor or another run changed it meanwhile), it is not overwritten; if it already holds `bytes`
+/// (the same file reached through a symlink and its target), there is nothing to do.
+pub fn write_atomic(path: &Path, old: Option<&[u8]>, bytes: &[u8]) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
     let target: PathBuf = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
@@ -68,6 +72,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
             .write(true)
             .open(&target)
             .map_err(|e| format!("cannot write: {}", io_reason(&e)))?;
+    }
+    let now = match &existing {
+        Some(_) => Some(std::fs::read(&target).map_err(|e| io_reason(&e))?),
+        None => None,
+    };
+    if now.as_deref() == Some(bytes) {
+        return Ok(());
+    }
+    if now.as_deref() != old {
+        return Err(
+            "changed on disk since dockopt read it; not written (run dockopt again)".into(),
+        );
     }
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
@@ -106,3 +122,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// killed while writing can leave one behind.
 pub const TEMP_PREFIX: &str = ".dockopt-";
 pub const TEMP_SUFFIX: &str = ".tmp";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_overwritten() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("Dockerfile");
+        std::fs::write(&p, "FROM a\n").unwrap();
+        // Someone edits the file between dockopt's read and its write.
+        std::fs::write(&p, "FROM b\n").unwrap();
+        let e = write_atomic(&p, Some(b"FROM a\n"), b"FROM c\n").unwrap_err();
+        assert!(e.starts_with("changed on disk"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"FROM b\n");
+        // A side file that appeared meanwhile is not overwritten either.
+        let side = d.path().join(".dockerignore");
+        std::fs::write(&side, "x\n").unwrap();
+        assert!(write_atomic(&side, None, b"y\n").is_err());
+        assert_eq!(std::fs::read(&side).unwrap(), b"x\n");
+        // Unchanged since the read: written.
+        write_atomic(&p, Some(b"FROM b\n"), b"FROM c\n").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"FROM c\n");
+        // Already holding the rewrite (written through another path): fine, nothing to do.
+        write_atomic(&p, Some(b"FROM b\n"), b"FROM c\n").unwrap();
+        // A new file.
+        write_atomic(&d.path().join("new"), None, b"n\n").unwrap();
+        assert_eq!(std::fs::read(d.path().join("new")).unwrap(), b"n\n");
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 3, "no temp file left: {names:?}");
+    }
+}

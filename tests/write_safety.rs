@@ -344,6 +344,8 @@ fn write_keeps_modes_owner_and_mtimes_and_writes_through_symlinks() {
     // A Dockerfile that is a symlink to a file inside the root, and one that points outside it.
     std::os::unix::fs::symlink("shared/python.df", root.join("Dockerfile")).unwrap();
     std::os::unix::fs::symlink("../outside/Dockerfile", root.join("escape.Dockerfile")).unwrap();
+    // A link to a Dockerfile that the walk finds as well: the file is reached twice, written once.
+    std::os::unix::fs::symlink("b/Dockerfile", root.join("b.Dockerfile")).unwrap();
     let past = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
     fs::File::options()
         .write(true)
