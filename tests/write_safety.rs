@@ -307,8 +307,8 @@ fn sigkill_at_random_moments_leaves_every_file_old_or_new() {
         &["fix", "--write", "--quiet", PASSES[0], PASSES[1], "."],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    for i in 0..FILES {
-        assert_eq!(fs::read(root.join(rel(i))).unwrap(), new[i]);
+    for (i, content) in new.iter().enumerate() {
+        assert_eq!(&fs::read(root.join(rel(i))).unwrap(), content);
     }
     assert_eq!(temp_files(&root), Vec::<PathBuf>::new());
 }
