@@ -496,7 +496,7 @@ fn write_result(r: &mut FileResult) {
         return;
     }
     if o.changed
-        && let Err(e) = fsio::write_atomic(&r.path, o.output.as_bytes())
+        && let Err(e) = fsio::write_atomic(&r.path, Some(&r.input), o.output.as_bytes())
     {
         r.error = Some(FileError {
             kind: "write",
@@ -508,7 +508,11 @@ fn write_result(r: &mut FileResult) {
     }
     for side in &o.side_files {
         if side.old.as_deref() != Some(&side.new)
-            && let Err(e) = fsio::write_atomic(&side.path, side.new.as_bytes())
+            && let Err(e) = fsio::write_atomic(
+                &side.path,
+                side.old.as_deref().map(str::as_bytes),
+                side.new.as_bytes(),
+            )
         {
             r.error = Some(FileError {
                 kind: "write",

@@ -66,11 +66,12 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Found> {
         match std::fs::metadata(p) {
             Err(e) => out.push(Found::Missing(p.clone(), io_reason(&e))),
             Ok(m) if m.is_dir() => {
-                let files = walk_dir(p);
-                if files.is_empty() {
+                let (files, broken) = walk_dir(p);
+                if files.is_empty() && broken.is_empty() {
                     out.push(Found::EmptyDir(p.clone()));
                 }
                 out.extend(files.into_iter().map(|f| Found::File(f, true)));
+                out.extend(broken.into_iter().map(|(f, why)| Found::Missing(f, why)));
             }
             Ok(_) => out.push(Found::File(p.clone(), false)),
         }
@@ -78,8 +79,11 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Found> {
     out
 }
 
-fn walk_dir(root: &Path) -> Vec<PathBuf> {
+/// The Dockerfiles under `root`, and the Dockerfile-named symlinks that cannot be followed (a loop
+/// or a missing target) with the reason.
+fn walk_dir(root: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
     let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut broken = Vec::new();
     let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
@@ -98,15 +102,27 @@ fn walk_dir(root: &Path) -> Vec<PathBuf> {
         .filter(|e| match e.file_type() {
             Some(t) if t.is_file() => true,
             // A symlinked Dockerfile is followed only when its target is a file inside the root.
-            Some(t) if t.is_symlink() => std::fs::canonicalize(e.path())
-                .is_ok_and(|target| target.starts_with(&canonical_root) && target.is_file()),
+            Some(t) if t.is_symlink() => match std::fs::canonicalize(e.path()) {
+                Ok(target) => target.starts_with(&canonical_root) && target.is_file(),
+                Err(err) => {
+                    let why = match err.kind() {
+                        std::io::ErrorKind::NotFound => {
+                            "broken symlink (its target does not exist)".to_string()
+                        }
+                        _ => format!("cannot follow the symlink: {}", io_reason(&err)),
+                    };
+                    broken.push((e.path().to_path_buf(), why));
+                    false
+                }
+            },
             _ => false,
         })
         .map(|e| e.into_path())
         .collect();
     files.sort();
     files.dedup();
-    files
+    broken.sort();
+    (files, broken)
 }
 
 /// A short reason for an I/O error, without Rust's "(os error N)" noise.
@@ -117,9 +133,15 @@ pub fn io_reason(e: &std::io::Error) -> String {
         K::PermissionDenied => "permission denied".into(),
         K::IsADirectory => "is a directory".into(),
         _ => {
+            // "Operation not permitted (os error 1)" -> "operation not permitted", like the others.
             let s = e.to_string();
             match s.find(" (os error") {
-                Some(i) => s[..i].to_string(),
+                Some(i) => {
+                    let mut c = s[..i].chars();
+                    c.next()
+                        .map(|first| first.to_lowercase().chain(c).collect())
+                        .unwrap_or_default()
+                }
                 None => s,
             }
         }

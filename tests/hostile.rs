@@ -200,3 +200,38 @@ fn unreadable_file_and_read_only_directory() {
     }
     fs::set_permissions(p.join("ro"), fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn dockerfile_symlink_loops_and_broken_links_are_errors_and_the_rest_is_fixed() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    fs::write(p.join("Dockerfile"), "FROM python:3\nRUN pip install x\n").unwrap();
+    std::os::unix::fs::symlink("b.Dockerfile", p.join("a.Dockerfile")).unwrap();
+    std::os::unix::fs::symlink("a.Dockerfile", p.join("b.Dockerfile")).unwrap();
+    std::os::unix::fs::symlink("gone/Dockerfile", p.join("c.Dockerfile")).unwrap();
+    let out = dockopt(p, &["fix", "--only", "pip-no-cache", "."]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    for line in [
+        "a.Dockerfile: error: cannot follow the symlink: too many levels of symbolic links",
+        "b.Dockerfile: error: cannot follow the symlink: too many levels of symbolic links",
+        "c.Dockerfile: error: broken symlink (its target does not exist)",
+    ] {
+        assert!(err.contains(line), "{err}");
+    }
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("+++ b/Dockerfile")
+    );
+    // Named on the command line, the loop is the same clear error.
+    let out = dockopt(p, &["fix", "a.Dockerfile"]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("a.Dockerfile: error: too many levels of symbolic links"),
+        "{err}"
+    );
+}
