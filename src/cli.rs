@@ -240,11 +240,13 @@ fn effective<'a>(args: &FixArgs, cfg: Option<&'a Config>) -> Result<Effective<'a
         args.only.clone()
     };
     // `--only` on the command line is a complete selection: the file's skip list does not apply.
-    let skip = if !args.skip.is_empty() || !args.only.is_empty() {
-        args.skip.clone()
-    } else {
+    // `--skip` adds to the file's skip list.
+    let mut skip = if args.only.is_empty() {
         cfg.map(|c| c.skip.clone()).unwrap_or_default()
+    } else {
+        Vec::new()
     };
+    skip.extend(args.skip.iter().cloned());
     let base_alpine = match args.base.as_deref() {
         Some(b) => b == "alpine",
         None => cfg.and_then(|c| c.base) == Some(BaseVariant::Alpine),
@@ -270,6 +272,21 @@ fn fix(args: &FixArgs) -> i32 {
     if args.stdout && args.format != Format::Text {
         eprintln!(
             "error: --stdout prints the rewritten Dockerfile and cannot be combined with --format"
+        );
+        return EXIT_ERROR;
+    }
+    if args.format != Format::Text && args.paths.iter().any(|p| p.as_os_str() == "-") {
+        eprintln!(
+            "error: `-` (standard input) prints the rewritten Dockerfile and cannot be combined with --format; give a path for a report"
+        );
+        return EXIT_ERROR;
+    }
+    if let Some(c) = &args.context
+        && !c.is_dir()
+    {
+        eprintln!(
+            "error: --context {}: not a directory (the build context is the directory `docker build` is given)",
+            c.display()
         );
         return EXIT_ERROR;
     }
@@ -729,6 +746,8 @@ fn process_file(path: &Path, args: &FixArgs, finder: &Finder) -> FileResult {
         base_alpine: eff.base_alpine,
         cache_mounts: eff.cache_mounts,
         config: eff.config,
+        side_files_emitted: !args.stdout,
+        pending_ignore: None,
     };
     let user_images = eff
         .config
@@ -824,6 +843,8 @@ fn fix_stdin(args: &FixArgs, finder: &Finder, style: &Style) -> i32 {
         base_alpine: eff.base_alpine,
         cache_mounts: eff.cache_mounts,
         config: eff.config,
+        side_files_emitted: false,
+        pending_ignore: None,
     };
     let user_images = eff
         .config

@@ -100,7 +100,43 @@ impl std::fmt::Display for FixError {
 }
 
 /// Runs `passes` over `bytes` to a fixed point.
+///
+/// When the dockerignore pass proposes a new `.dockerignore` and the caller emits side files, the
+/// other passes may decide differently once that file exists (deps-first refuses while a local
+/// `node_modules` would be copied over the install). The run is then repeated with the proposed file
+/// visible to them, and that outcome is kept only if the dockerignore pass proposes the very same
+/// file for the result: one run then reaches what a second run would (idempotence).
 pub fn run(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outcome, FixError> {
+    let first = run_once(bytes, passes, cx)?;
+    if !cx.side_files_emitted || cx.pending_ignore.is_some() {
+        return Ok(first);
+    }
+    let Some(ignore) = first
+        .side_files
+        .iter()
+        .find(|f| f.pass == "dockerignore" && f.old.as_deref() != Some(f.new.as_str()))
+    else {
+        return Ok(first);
+    };
+    let again = PassContext {
+        pending_ignore: Some((ignore.path.clone(), ignore.new.clone())),
+        ..cx.clone()
+    };
+    match run_once(bytes, passes, &again) {
+        Ok(second)
+            if second.output != first.output
+                && second
+                    .side_files
+                    .iter()
+                    .any(|f| f.path == ignore.path && f.new == ignore.new) =>
+        {
+            Ok(second)
+        }
+        _ => Ok(first),
+    }
+}
+
+fn run_once(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outcome, FixError> {
     let (bom, text) = text::decode(bytes).map_err(FixError::Decode)?;
     let original = Document::parse(text).map_err(FixError::Parse)?;
     if let Some(line) = Pragmas::parse(&original).skip_file {

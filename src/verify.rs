@@ -226,6 +226,9 @@ impl Engine {
         cmd.arg("build");
         if self.builder == Builder::BuildKit {
             cmd.arg("--progress=plain");
+        } else {
+            // The legacy builder keeps the containers of failed steps unless told otherwise.
+            cmd.arg("--force-rm");
         }
         cmd.arg("--iidfile")
             .arg(&iid)

@@ -348,3 +348,66 @@ fn reported_lines_are_the_input_lines_whatever_passes_ran() {
     let gh = String::from_utf8_lossy(&out.stdout);
     assert!(gh.contains("line=7,col=9"), "{gh}");
 }
+
+/// A `.dockerignore` proposed in the same run counts for the other passes: a second run changes
+/// nothing (deps-first refuses while a local node_modules would be copied over the install; the new
+/// `.dockerignore` excludes it).
+#[test]
+fn fix_on_its_own_output_is_a_no_op_with_a_new_dockerignore() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    fs::create_dir_all(p.join("node_modules/x")).unwrap();
+    fs::write(p.join("node_modules/x/index.js"), "module.exports = 1\n").unwrap();
+    fs::write(
+        p.join("package.json"),
+        r#"{"name":"a","version":"1.0.0","dependencies":{"express":"4.19.2"}}"#,
+    )
+    .unwrap();
+    fs::write(
+        p.join("package-lock.json"),
+        r#"{"name":"a","lockfileVersion":3,"packages":{}}"#,
+    )
+    .unwrap();
+    fs::write(p.join("index.js"), "console.log(1)\n").unwrap();
+    fs::write(p.join(".dockerignore"), ".git\n").unwrap();
+    let df =
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n";
+    fs::write(p.join("Dockerfile"), df).unwrap();
+    // Without the .dockerignore the pass must refuse (--only: no side file is proposed).
+    let out = dockopt(p, &["fix", "--check", "--only", "deps-first", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("node_modules is in the build context"));
+    // With every pass, one --write reaches the fixed point.
+    let out = dockopt(p, &["fix", "--write", "Dockerfile"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = fs::read_to_string(p.join("Dockerfile")).unwrap();
+    assert!(
+        written.contains("COPY package.json package-lock.json ./\nRUN npm ci"),
+        "{written}"
+    );
+    assert!(
+        fs::read_to_string(p.join(".dockerignore"))
+            .unwrap()
+            .contains("**/node_modules")
+    );
+    let out = dockopt(p, &["fix", "--check", "Dockerfile"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // --stdout emits no side file, so it must not rely on one.
+    fs::write(p.join("Dockerfile"), df).unwrap();
+    fs::write(p.join(".dockerignore"), ".git\n").unwrap();
+    let out = dockopt(p, &["fix", "--stdout", "Dockerfile"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).matches("COPY").count(),
+        1
+    );
+}

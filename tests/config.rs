@@ -67,6 +67,35 @@ fn nearest_config_applies_and_flags_win() {
         diff.contains("+++ b/svc/api/Dockerfile"),
         "--only beats the file's skip: {diff}"
     );
+    // --skip adds to the file's skip list: pip-no-cache stays off under svc/.
+    let out = dockopt(
+        p,
+        &[
+            "fix",
+            "--check",
+            "--skip",
+            "dockerignore",
+            "svc/api/Dockerfile",
+        ],
+    );
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(!diff.contains("--no-cache-dir"), "{diff}");
+}
+
+#[test]
+fn bad_context_and_format_with_stdin_are_usage_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    fs::write(p.join("Dockerfile"), PIP).unwrap();
+    let out = dockopt(p, &["fix", "--context", "/nonexistent-dir", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--context /nonexistent-dir: not a directory")
+    );
+    let out = dockopt(p, &["fix", "--format", "json", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be combined with --format"));
 }
 
 #[test]

@@ -57,6 +57,12 @@ pub struct PassContext<'a> {
     pub cache_mounts: bool,
     /// The `.dockopt.yaml` that governs this file, if any (extra base images, .dockerignore entries).
     pub config: Option<&'a crate::config::Config>,
+    /// The caller writes or shows side files (not so with `--stdout` or standard input).
+    pub side_files_emitted: bool,
+    /// A `.dockerignore` (path, text) that the dockerignore pass proposes in this same run. Passes
+    /// other than dockerignore read it instead of the file on disk, so that one run reaches the state
+    /// a second run would (the engine sets it; see `engine::run`).
+    pub pending_ignore: Option<(std::path::PathBuf, String)>,
 }
 
 /// A rewrite pass.

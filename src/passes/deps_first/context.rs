@@ -45,7 +45,13 @@ impl Ctx {
         });
         let (path, ignore_name) =
             specific.unwrap_or_else(|| (root.join(".dockerignore"), ".dockerignore".to_string()));
-        let ignore = match read_limited(&path) {
+        // The .dockerignore this same run proposes, if any, else the one on disk.
+        let pending = cx
+            .pending_ignore
+            .as_ref()
+            .filter(|(p, _)| *p == path)
+            .map(|(_, t)| t.clone());
+        let ignore = match pending.or_else(|| read_limited(&path)) {
             Some(text) => Matcher::parse(&text),
             None => Matcher::default(),
         };
