@@ -756,3 +756,58 @@ fn git_versioning_backends_keep_git() {
         );
     }
 }
+
+#[test]
+fn dotenv_loaded_at_run_time_keeps_env_files() {
+    let df = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nCMD [\"node\", \"index.js\"]\n";
+    let files = [
+        (
+            "package.json",
+            r#"{"name":"a","version":"1.0.0","dependencies":{"dotenv":"16.4.5"}}"#,
+        ),
+        ("package-lock.json", "{}"),
+        (
+            "index.js",
+            "require('dotenv').config();\nconsole.log(process.env.API_KEY);\n",
+        ),
+        (".env", "API_KEY=x\n"),
+        ("id_rsa", "key\n"),
+    ];
+    let dir = context(df, &files);
+    let out = outcome(df, dir.path());
+    let m = Matcher::try_parse(&out.side_files[0].new).unwrap();
+    assert!(!m.excluded(".env"), "{}", out.side_files[0].new);
+    // Other secrets still go.
+    assert!(m.excluded("id_rsa"), "{}", out.side_files[0].new);
+    assert!(
+        skipped(&out).contains("package.json names `dotenv`"),
+        "{}",
+        skipped(&out)
+    );
+    // Without the library, .env is excluded as before.
+    let plain = context(
+        df,
+        &[
+            ("package.json", r#"{"name":"a","version":"1.0.0"}"#),
+            ("index.js", "console.log(1);\n"),
+            (".env", "API_KEY=x\n"),
+        ],
+    );
+    let out = outcome(df, plain.path());
+    let m = Matcher::try_parse(&out.side_files[0].new).unwrap();
+    assert!(m.excluded(".env"));
+    // python-dotenv in requirements.txt does the same.
+    let py = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
+    let dir = context(
+        py,
+        &[
+            ("requirements.txt", "flask==3.0.3\npython-dotenv==1.0.1\n"),
+            ("app.py", "from dotenv import load_dotenv\nload_dotenv()\n"),
+            (".env", "SECRET=x\n"),
+        ],
+    );
+    let out = outcome(py, dir.path());
+    let m = Matcher::try_parse(&out.side_files[0].new).unwrap();
+    assert!(!m.excluded(".env"));
+    settles(py, dir.path());
+}

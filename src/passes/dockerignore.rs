@@ -141,8 +141,10 @@ Docker's matching rules, and the Dockerfile itself is never changed.
 Limits: what the build reads is found statically, from the Dockerfile, the scripts it runs from the
 context and the project's metadata files. Reads at **run time** by the application or its
 configuration are not seen: an `nginx.conf` naming `/etc/nginx/server.pem` copied by `COPY . .`,
-python-dotenv or a framework loading `.env` when the container starts, an entrypoint binary opening a
-key file. If the image relies on such files being copied with the whole context, the new
+a framework loading `.env` when the container starts without a dotenv library among the project's
+dependencies, an entrypoint binary opening a key file. (A dotenv library named in requirements.txt,
+pyproject.toml, Pipfile, package.json, Gemfile, composer.json or go.mod keeps `.env` files when a stage
+copies the whole context: excluding them would change what the container reads.) If the image relies on such files being copied with the whole context, the new
 `.dockerignore` removes them from the image: check the secrets section of the diff, or keep them
 with a `!path` line. What the image contains does
 change where a build copies the whole context: caches, `node_modules` from the host and secrets no
@@ -263,6 +265,9 @@ impl Run<'_> {
             .flat_map(|r| r.commands.iter().map(String::as_str))
             .collect();
         keeps.extend(self.git_readers(&commands));
+        if whole_copy {
+            keeps.extend(self.env_loaders());
+        }
         if let Some((why, anchor)) = all.iter().find_map(|r| r.installs_project.clone()) {
             needs.extend(self.project_files(&why, anchor));
         }
@@ -608,6 +613,28 @@ impl Run<'_> {
             }
         }
         out
+    }
+
+    /// `.env` files the application loads at run time (a dotenv library among its dependencies),
+    /// when a stage copies the whole context into the image.
+    fn env_loaders(&self) -> Vec<(&'static str, String, Option<usize>)> {
+        for r in &TABLE.env_loaders {
+            let Some(text) = self.read_meta(&r.file) else {
+                continue;
+            };
+            if let Some(hit) = r.contains.iter().find(|c| text.contains(c.as_str())) {
+                return vec![(
+                    "env",
+                    format!(
+                        "{} names `{}`: the application may load .env when the container starts, and the whole context is copied into the image (pass the settings at run time, then exclude .env by hand)",
+                        r.file,
+                        hit.trim_matches(['"', '\''])
+                    ),
+                    None,
+                )];
+            }
+        }
+        Vec::new()
     }
 
     /// A small project file at the context root.

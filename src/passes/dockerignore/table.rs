@@ -11,6 +11,8 @@ pub struct Table {
     pub ecosystems: BTreeMap<String, Vec<String>>,
     pub entries: Vec<EntrySpec>,
     pub git_readers: Vec<GitReader>,
+    /// Files whose content shows the application loads `.env` at run time (`when_run` unused).
+    pub env_loaders: Vec<GitReader>,
     pub git_harmless: Vec<String>,
     pub env_readers: EnvReaders,
     pub node_installers: BTreeMap<String, Vec<String>>,
