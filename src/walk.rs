@@ -121,6 +121,16 @@ fn walk_dir(root: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
         .collect();
     files.sort();
     files.dedup();
+    // A symlink to a Dockerfile that the walk also finds under its own name is the same file: report
+    // and write it once, under its real path (a diff against the link's path would not apply).
+    let real: std::collections::HashSet<PathBuf> = files
+        .iter()
+        .filter(|f| !f.is_symlink())
+        .filter_map(|f| std::fs::canonicalize(f).ok())
+        .collect();
+    files.retain(|f| {
+        !f.is_symlink() || std::fs::canonicalize(f).map_or(true, |t| !real.contains(&t))
+    });
     broken.sort();
     (files, broken)
 }

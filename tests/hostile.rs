@@ -159,7 +159,8 @@ fn symlinks_are_followed_only_inside_the_walked_root() {
     let out = dockopt(&root, &["fix", "--only", "pip-no-cache", "."]);
     no_panic(&out);
     let diff = String::from_utf8(out.stdout).unwrap();
-    assert!(diff.contains("+++ b/Dockerfile"), "{diff}");
+    // The link and its target are one file: shown once, under the target's path.
+    assert!(!diff.contains("+++ b/Dockerfile"), "{diff}");
     assert!(diff.contains("+++ b/real/Dockerfile"), "{diff}");
     assert!(!diff.contains("escape"), "{diff}");
 }
@@ -234,4 +235,21 @@ fn dockerfile_symlink_loops_and_broken_links_are_errors_and_the_rest_is_fixed() 
         err.contains("a.Dockerfile: error: too many levels of symbolic links"),
         "{err}"
     );
+}
+
+#[test]
+fn a_symlink_to_a_dockerfile_the_walk_finds_anyway_is_reported_once() {
+    let d = tempfile::tempdir().unwrap();
+    fs::create_dir_all(d.path().join("real")).unwrap();
+    fs::write(
+        d.path().join("real/base.Dockerfile"),
+        "FROM python:3.12-slim\nRUN pip install flask\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("real/base.Dockerfile", d.path().join("Dockerfile")).unwrap();
+    let out = dockopt(d.path(), &["fix", "--only", "pip-no-cache", "."]);
+    no_panic(&out);
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(diff.matches("+++ ").count(), 1, "{diff}");
+    assert!(diff.contains("+++ b/real/base.Dockerfile"), "{diff}");
 }
