@@ -653,3 +653,103 @@ CMD ["python", "-m", "app"]
     let r = skip_reasons(input, &ONLY);
     assert!(r[0].contains("copies from stage `builder`"), "{r:?}");
 }
+
+/// Writes `files` (path, text) into a fresh build context.
+fn context_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn build_time_python_using_git_is_not_a_safe_swap() {
+    let dir = context_with(&[
+        (
+            "scripts/stamp_version.py",
+            "import subprocess\nv = subprocess.check_output([\"git\", \"--version\"])\nopen(\"VERSION\", \"w\").write(v.decode())\n",
+        ),
+        ("app.py", "print('hi')\n"),
+    ]);
+    let opts = with_context(&ONLY, dir.path());
+    let input = "FROM python:3.12\nWORKDIR /a\nCOPY . .\nRUN python scripts/stamp_version.py\nCMD [\"python\",\"app.py\"]\n";
+    not_safe(input, &opts);
+    snap!("slim_base__python_script_uses_git", report(input, &opts));
+    // With apt already in use the tool is added back, as for a shell script.
+    let input = "FROM python:3.12\nWORKDIR /a\nRUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*\nCOPY . .\nRUN python3 -u scripts/stamp_version.py\nCMD [\"python\",\"app.py\"]\n";
+    let out = run(input, &opts).unwrap();
+    assert!(
+        out.output
+            .contains("apt-get install -y --no-install-recommends git && rm"),
+        "{}",
+        out.output
+    );
+    // Inline code, a module of the context, a heredoc, imports of local modules.
+    let dir = context_with(&[
+        ("tools/__init__.py", ""),
+        (
+            "tools/fetch.py",
+            "import os\nos.system('curl -fsSL https://example.com/x -o x')\n",
+        ),
+        ("build.py", "from tools import fetch\n"),
+        (
+            "gen.py",
+            "import shutil\nif not shutil.which('gcc'):\n    raise SystemExit(1)\n",
+        ),
+    ]);
+    let opts = with_context(&ONLY, dir.path());
+    for run_line in [
+        "RUN python -c \"import subprocess; subprocess.run(['git', 'describe'])\"",
+        "RUN python -m tools.fetch",
+        "RUN python build.py",
+        "RUN python gen.py",
+        "RUN python3 <<EOF\nimport subprocess\nsubprocess.run([\"wget\", \"https://example.com\"])\nEOF",
+        "RUN curl -fsSL https://example.com/get.py | python3",
+    ] {
+        let input = format!("FROM python:3.12\nWORKDIR /src\nCOPY . .\n{run_line}\n");
+        not_safe(&input, &opts);
+    }
+    // A script that is not in the context cannot be checked: unsafe, and the reason says so.
+    let input = "FROM python:3.12\nWORKDIR /a\nCOPY . .\nRUN python scripts/stamp_version.py\n";
+    not_safe(input, &ONLY);
+    let r = skip_reasons(input, &ONLY);
+    assert!(
+        r[0].contains("Python script scripts/stamp_version.py, which could not be read"),
+        "{r:?}"
+    );
+    // Too big to read: said so.
+    let big = format!("x = 1\n{}", "# filler\n".repeat(70_000));
+    let dir = context_with(&[("big.py", &big)]);
+    let input = "FROM python:3.12\nCOPY big.py .\nRUN python big.py\n";
+    let r = skip_reasons(input, &with_context(&ONLY, dir.path()));
+    assert!(r[0].contains("larger than 512 KiB"), "{r:?}");
+}
+
+#[test]
+fn django_collectstatic_stays_safe_unless_settings_use_git() {
+    let manage = "#!/usr/bin/env python\nimport os\nimport sys\n\ndef main():\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n\nif __name__ == '__main__':\n    main()\n";
+    let settings = "from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\nINSTALLED_APPS = ['django.contrib.admin', 'django.contrib.staticfiles']\nSTATIC_ROOT = BASE_DIR / 'static'\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': 'db.sqlite3'}}\nhttp_method_names = ['get', 'post', 'patch']\n";
+    let input = "FROM python:3.12\nWORKDIR /app\nRUN pip install --no-cache-dir django\nCOPY . .\nRUN python manage.py collectstatic --noinput\nCMD [\"python\", \"manage.py\", \"runserver\", \"0.0.0.0:8000\"]\n";
+    let dir = context_with(&[
+        ("manage.py", manage),
+        ("mysite/__init__.py", ""),
+        ("mysite/settings.py", settings),
+    ]);
+    assert_eq!(
+        first_line(input, &with_context(&ONLY, dir.path())),
+        "FROM python:3.12-slim"
+    );
+    // The settings module asks git for the version: not safe.
+    let settings_git = format!(
+        "{settings}import subprocess\nVERSION = subprocess.check_output(['git', 'rev-parse', 'HEAD']).decode()\n"
+    );
+    let dir = context_with(&[
+        ("manage.py", manage),
+        ("mysite/__init__.py", ""),
+        ("mysite/settings.py", &settings_git),
+    ]);
+    not_safe(input, &with_context(&ONLY, dir.path()));
+}

@@ -63,6 +63,12 @@ Everything a stage runs is looked at: RUN (shell and exec form, heredoc bodies w
 `timeout 600`, `nice -n 10`, `ionice`, `stdbuf`, `chrt`, `time`, `gosu`; `xargs CMD` counts as unknown
 because its arguments are read at build time), CMD, ENTRYPOINT, HEALTHCHECK, and shell scripts they run
 when the build context has them (`COPY docker-entrypoint.sh /` then `ENTRYPOINT ["/docker-entrypoint.sh"]`).
+Python code is looked at too: `python FILE.py`, `python -m MODULE` when the module is a file of the
+build context, `python -c CODE`, `python3 <<EOF` heredocs, the local modules they import, and with
+`python manage.py` the Django settings module it names. A string literal naming a command the slim
+image lacks (`subprocess.run(["git", "describe"])`, `os.system("curl ...")`, `shutil.which("gcc")`,
+or a bare `"git"`) counts as running that command. Code piped into python, or a build-time script
+that cannot be read from the build context (missing, or larger than 512 KiB), makes the swap unsafe.
 pip requirements are read from `-r FILE` in the build context (through the COPY that put the file
 there), nested `-r` included.
 
@@ -129,8 +135,8 @@ added); the stage copies nothing from a stage that builds native code; and the i
 any) runs in a stage that already uses apt-get update (so the build already reaches the Debian mirrors).
 
 **Unsafe** (reported, applied only with `--unsafe`) when the pass cannot prove that, and it says why:
-a RUN command it does not know (a script piped into `sh` counts as unknown); an unknown pip package, a local path or URL, a requirements file or
-script it cannot read, a binary-wheel package pinned to a version (a wheel for that version on this
+a RUN command it does not know (a script piped into `sh` or `python` counts as unknown); an unknown pip package, a local path or URL, a requirements file or
+script (shell or Python) it cannot read, a binary-wheel package pinned to a version (a wheel for that version on this
 Python cannot be confirmed offline); npm, yarn, pnpm, gem, uv or poetry installs (native modules and
 package scripts are not checked); a compiler the stage installs itself (which -dev libraries the build
 needs cannot be known); files copied from a stage that builds native code, or installs -dev libraries or a compiler with apt,

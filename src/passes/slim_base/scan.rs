@@ -13,6 +13,8 @@ use crate::shell::{self, Mode, SimpleCommand, Word};
 
 use super::data::{LACKS, normalize_pip};
 
+mod python;
+
 /// How deep nested scripts, `sh -c` strings and substitutions are followed.
 const MAX_DEPTH: usize = 4;
 /// Larger files in the build context are not read.
@@ -171,6 +173,7 @@ impl Scanner<'_> {
                 Detail::Run { command, heredocs } => {
                     self.mentions(&doc.text[inst.extent.clone()], inst.keyword.start);
                     let mut body_is_shell = true;
+                    let mut body_is_python = false;
                     match command {
                         CommandForm::Shell { script, .. } => {
                             if let Some(first) =
@@ -179,6 +182,7 @@ impl Scanner<'_> {
                             {
                                 let name = basename(&first.words[0].value);
                                 body_is_shell = is_shell(name);
+                                body_is_python = recognize::is_python(name);
                             }
                             for c in &script.commands {
                                 self.command(c, None, ctx);
@@ -190,6 +194,11 @@ impl Scanner<'_> {
                         }
                     }
                     for h in heredocs {
+                        if body_is_python && ctx == Ctx::Build {
+                            // `RUN python3 <<EOF`: the body is Python code.
+                            let body = doc.text[h.body.clone()].to_string();
+                            self.python_code(&body, None, inst.keyword.start, ctx);
+                        }
                         if !body_is_shell {
                             continue;
                         }
@@ -467,6 +476,8 @@ impl Scanner<'_> {
     fn dispatch(&mut self, cmd: &SimpleCommand, at: Option<usize>, ctx: Ctx) {
         let words = recognize::effective_words(cmd);
         let Some(first) = words.first() else { return };
+        // Word ranges are in the document only for a command of the document itself.
+        let top = at.is_none() && self.depth == 0;
         let at = at.unwrap_or(first.range.start);
         if first.dynamic {
             if ctx == Ctx::Build {
@@ -640,6 +651,7 @@ impl Scanner<'_> {
             {
                 self.facts.setup_py.get_or_insert(at);
             }
+            self.python_run(&args, at, ctx, self.python_stdin(cmd, top));
             return;
         }
         let sub = args
@@ -664,6 +676,34 @@ impl Scanner<'_> {
             || LACKS.alpine.missing.contains_key(name);
         if !known && ctx == Ctx::Build {
             self.facts.unknown.push((name.to_string(), at));
+        }
+    }
+
+    /// Where the code of a `python` with no script comes from: `Some("heredoc")` for a heredoc
+    /// of the RUN (scanned with the RUN), a pipe or a redirect (unknown), `None` for none.
+    fn python_stdin(&self, cmd: &SimpleCommand, top: bool) -> Option<&'static str> {
+        if cmd.before.as_ref().is_some_and(|s| s.op == "|") {
+            return Some("a pipe");
+        }
+        let first = cmd.redirects.iter().find(|r| {
+            !top || {
+                let t = self.doc.text.get((*r).clone()).unwrap_or("");
+                t.trim_start_matches(|c: char| c.is_ascii_digit())
+                    .starts_with('<')
+            }
+        })?;
+        let t = if top {
+            self.doc.text.get(first.clone()).unwrap_or("")
+        } else {
+            ""
+        };
+        if t.trim_start_matches(|c: char| c.is_ascii_digit())
+            .starts_with("<<")
+            && !t.contains("<<<")
+        {
+            Some("heredoc")
+        } else {
+            Some("a redirect")
         }
     }
 
