@@ -753,3 +753,87 @@ fn django_collectstatic_stays_safe_unless_settings_use_git() {
     ]);
     not_safe(input, &with_context(&ONLY, dir.path()));
 }
+
+#[test]
+fn pins_in_constraint_files_count_like_pins() {
+    let opts_for = |files: &[(&str, &str)]| context_with(files);
+    // The pin written in requirements.txt itself is unsafe; the same pin in a constraints file too.
+    let cases: [(&[(&str, &str)], &str, &str); 5] = [
+        (
+            &[("requirements.txt", "lxml==4.6.0\n")],
+            "",
+            "pip install --no-cache-dir -r requirements.txt",
+        ),
+        (
+            &[
+                ("requirements.txt", "lxml\n-c constraints.txt\n"),
+                ("constraints.txt", "lxml==4.6.0\n"),
+            ],
+            "",
+            "pip install --no-cache-dir -r requirements.txt",
+        ),
+        (
+            &[
+                ("requirements.txt", "lxml\n"),
+                (
+                    "constraints.txt",
+                    "# pins\nlxml==4.6.0 ; python_version >= '3'\n",
+                ),
+            ],
+            "",
+            "pip install --no-cache-dir -c constraints.txt -r requirements.txt",
+        ),
+        (
+            &[
+                ("requirements.txt", "lxml\n"),
+                ("constraints.txt", "lxml==4.6.0\n"),
+            ],
+            "ENV PIP_CONSTRAINT=constraints.txt\n",
+            "pip install --no-cache-dir -r requirements.txt",
+        ),
+        (
+            &[
+                ("requirements.txt", "lxml\n"),
+                ("pins/constraints.txt", "lxml<5\n"),
+            ],
+            "ENV PIP_CONSTRAINT=/app/pins/constraints.txt\n",
+            "pip install --no-cache-dir -r requirements.txt",
+        ),
+    ];
+    for (files, env, pip) in cases {
+        let dir = opts_for(files);
+        let opts = with_context(&ONLY, dir.path());
+        let input = format!("FROM python:3.12\nWORKDIR /app\n{env}COPY . .\nRUN {pip}\n");
+        not_safe(&input, &opts);
+        let r = skip_reasons(&input, &opts);
+        assert!(r[0].contains("pip pins lxml"), "{input}: {r:?}");
+    }
+    // An unpinned constraint changes nothing; a constraints file that cannot be read is unsafe.
+    let dir = opts_for(&[
+        ("requirements.txt", "lxml\n-c constraints.txt\n"),
+        ("constraints.txt", "lxml>=4\nnumpy==1.26.4\n"),
+    ]);
+    let input = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n";
+    assert_eq!(
+        first_line(input, &with_context(&ONLY, dir.path())),
+        "FROM python:3.12-slim"
+    );
+    let dir = opts_for(&[("requirements.txt", "lxml\n")]);
+    let input = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -c constraints.txt -r requirements.txt\n";
+    let opts = with_context(&ONLY, dir.path());
+    not_safe(input, &opts);
+    assert!(
+        skip_reasons(input, &opts)[0]
+            .contains("constraints file constraints.txt, which could not be read")
+    );
+    snap!("slim_base__constraints_file_pin", {
+        let dir = opts_for(&[
+            ("requirements.txt", "lxml\n-c constraints.txt\n"),
+            ("constraints.txt", "lxml==4.6.0\n"),
+        ]);
+        report(
+            input.replace("-c constraints.txt ", "").as_str(),
+            &with_context(&ONLY, dir.path()),
+        )
+    });
+}

@@ -70,7 +70,9 @@ image lacks (`subprocess.run(["git", "describe"])`, `os.system("curl ...")`, `sh
 or a bare `"git"`) counts as running that command. Code piped into python, or a build-time script
 that cannot be read from the build context (missing, or larger than 512 KiB), makes the swap unsafe.
 pip requirements are read from `-r FILE` in the build context (through the COPY that put the file
-there), nested `-r` included.
+there), nested `-r` included. Constraint files (`-c FILE` on the command line or in a requirements
+file, `PIP_CONSTRAINT` set by ENV, ARG or a prefix) are read the same way: a pin there counts as a pin
+of the package it constrains.
 
 ## Why
 The base image is usually most of the image: `python:3.12` is about 1 GB, `python:3.12-slim` about
@@ -802,7 +804,11 @@ fn slim_verdict(
                     continue;
                 }
                 if LACKS.pip.wheels.contains(name) {
-                    if *p && !pinned.contains(name) {
+                    // A pin in a constraints file pins the installed package just the same.
+                    let constrained = facts.constraints.iter().any(
+                        |(c, _)| matches!(c, Req::Named { name: n, pinned: true } if n == name),
+                    );
+                    if (*p || constrained) && !pinned.contains(name) {
                         pinned.push(name.clone());
                     }
                     continue;
@@ -842,6 +848,15 @@ fn slim_verdict(
                 "line {} pip-installs {what}, which is not checked",
                 line(doc, *at)
             )),
+        }
+    }
+    for (req, at) in &facts.constraints {
+        if let Req::Git { .. } | Req::Other(_) = req {
+            unsafe_why.push(format!(
+                "line {} uses a pip constraint that is not a plain version pin, which is not checked",
+                line(doc, *at)
+            ));
+            break;
         }
     }
     if !unknown_pip.is_empty() {

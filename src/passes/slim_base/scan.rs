@@ -13,6 +13,7 @@ use crate::shell::{self, Mode, SimpleCommand, Word};
 
 use super::data::{LACKS, normalize_pip};
 
+mod constraints;
 mod python;
 
 /// How deep nested scripts, `sh -c` strings and substitutions are followed.
@@ -62,6 +63,8 @@ pub struct Facts {
     /// Other package managers (`microdnf`, `yum`, `dnf`, `rpm`, `apk`).
     pub other_pm: Option<(String, usize)>,
     pub pip: Vec<(Req, usize)>,
+    /// Requirements from pip constraint files (`-c`, `PIP_CONSTRAINT`): they pin what is installed.
+    pub constraints: Vec<(Req, usize)>,
     /// `pip install --no-binary ...`: source builds.
     pub no_binary: Option<usize>,
     /// `PIP_NO_BINARY` set (ENV, ARG, `export`, a prefix) to anything but `:none:`: every later
@@ -624,6 +627,9 @@ impl Scanner<'_> {
                 if env || self.facts.no_binary_env.is_some() {
                     self.facts.no_binary.get_or_insert(at);
                 }
+                if let Some(v) = self.env_value(cmd, "PIP_CONSTRAINT") {
+                    self.constraints_env(&v, at);
+                }
                 let args: Vec<String> = call.args[call.subcommand + 1..]
                     .iter()
                     .map(|w| {
@@ -782,6 +788,12 @@ impl Scanner<'_> {
                     }
                     i += step;
                 }
+                "-c" | "--constraint" => {
+                    if let Some(f) = value() {
+                        self.constraints_file(&f, at);
+                    }
+                    i += step;
+                }
                 "-e" | "--editable" => {
                     if let Some(v) = value() {
                         self.facts.pip.push((parse_req(&v), at));
@@ -803,6 +815,14 @@ impl Scanner<'_> {
                     {
                         let f = f.to_string();
                         self.requirements_file(&f, at);
+                    }
+                    // `-cconstraints.txt`
+                    if let Some(f) = o
+                        .strip_prefix("-c")
+                        .filter(|f| !f.is_empty() && !o.starts_with("--"))
+                    {
+                        let f = f.to_string();
+                        self.constraints_file(&f, at);
                     }
                     i += 1;
                 }
@@ -878,6 +898,11 @@ impl Scanner<'_> {
                             .unreadable
                             .push((format!("requirements file {v}"), at)),
                     }
+                }
+                "-c" | "--constraint" => {
+                    let Some(v) = value else { continue };
+                    let nested = rel.parent().unwrap_or(Path::new("")).join(v);
+                    self.constraints_text_at(&nested, v, at, depth);
                 }
                 "-e" | "--editable" => {
                     if let Some(v) = value {
