@@ -147,9 +147,34 @@ FROM python:${PYTHON_VERSION}-$SUITE
 RUN pip install requests
 "#;
     snap!("slim_base__arg_tag", report(input, &ONLY));
+    // The rewrite is right for the defaults only: an unsafe fix.
+    not_safe(input, &ONLY);
     assert_eq!(
-        run(input, &ONLY).unwrap().output.lines().nth(2).unwrap(),
+        run(input, &UNSAFE).unwrap().output.lines().nth(2).unwrap(),
         "FROM python:${PYTHON_VERSION}-slim-$SUITE"
+    );
+}
+
+#[test]
+fn arg_tag_is_unsafe_because_build_args_can_change_it() {
+    // `--build-arg PY=3.12-bookworm` would make `python:${PY}-slim` name python:3.12-bookworm-slim,
+    // which does not exist.
+    let input = "ARG PY=3.12
+FROM python:${PY}
+RUN pip install --no-cache-dir flask
+";
+    not_safe(input, &ONLY);
+    let r = skip_reasons(input, &ONLY);
+    assert!(
+        r[0].contains("the tag depends on ARG PY (default 3.12)"),
+        "{r:?}"
+    );
+    assert_eq!(
+        run(input, &UNSAFE).unwrap().output,
+        "ARG PY=3.12
+FROM python:${PY}-slim
+RUN pip install --no-cache-dir flask
+"
     );
 }
 
@@ -513,7 +538,7 @@ fn must_not_touch() {
 fn arg_longer_than_its_reference() {
     let input = "ARG V=3.12.10\nFROM python:${V}-bookworm\n";
     assert_eq!(
-        run(input, &ONLY).unwrap().output,
+        run(input, &UNSAFE).unwrap().output,
         "ARG V=3.12.10\nFROM python:${V}-slim-bookworm\n"
     );
 }

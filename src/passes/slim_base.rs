@@ -37,7 +37,8 @@ with php and golang for alpine only (they have no slim variant). `docker.io/libr
 image reference changes.
 
 `FROM python:${PY}` becomes `FROM python:${PY}-slim` when the global `ARG PY` (before the first FROM)
-defaults to a known full tag and the variable is exactly the part of the tag the slim tag keeps.
+defaults to a known full tag and the variable is exactly the part of the tag the slim tag keeps. That
+rewrite is right for the default only, so it is an unsafe fix (see Fix safety).
 
 With `--base alpine` it offers the alpine variant instead, only when that is safe (see below); when
 alpine is refused it falls back to slim and says why.
@@ -137,6 +138,9 @@ added); the stage copies nothing from a stage that builds native code; and the i
 any) runs in a stage that already uses apt-get update (so the build already reaches the Debian mirrors).
 
 **Unsafe** (reported, applied only with `--unsafe`) when the pass cannot prove that, and it says why:
+the tag comes from a build ARG (`FROM python:${PY}` with `ARG PY=3.12` becomes `python:${PY}-slim`,
+right for the default, but `--build-arg PY=3.12-bookworm` would then name `python:3.12-bookworm-slim`,
+which does not exist: the real tag is `3.12-slim-bookworm`);
 a RUN command it does not know (a script piped into `sh` or `python` counts as unknown); an unknown pip package, a local path or URL, a requirements file or
 script (shell or Python) it cannot read, a binary-wheel package pinned to a version (a wheel for that version on this
 Python cannot be confirmed offline); npm, yarn, pnpm, gem, uv or poetry installs (native modules and
@@ -541,6 +545,10 @@ fn check_stage(
         if let Some(u) = &m.unsafe_reason {
             unsafe_why.insert(0, u.clone());
         }
+        // The tag depends on a build ARG: the rewrite is right for its default only.
+        if let Some(why) = arg_tag_reason(&res) {
+            unsafe_why.insert(0, why);
+        }
         if m.variant == Variant::Alpine {
             unsafe_why.insert(
                 0,
@@ -613,6 +621,31 @@ fn check_stage(
             ),
         );
     }
+}
+
+/// Why a variant tag written around build ARGs is not safe: another value given with `--build-arg`
+/// can make it name a tag that does not exist (`PY=3.12-bookworm` turns `python:${PY}-slim` into
+/// `python:3.12-bookworm-slim`; the real tag is `3.12-slim-bookworm`).
+fn arg_tag_reason(res: &Resolved) -> Option<String> {
+    if res.vars.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = Vec::new();
+    for (k, v) in &res.vars {
+        let s = format!("ARG {k} (default {v})");
+        if !names.contains(&s) {
+            names.push(s);
+        }
+    }
+    Some(format!(
+        "the tag depends on {}: the new tag is right for {}, but a value given with --build-arg may name a tag that does not exist (such as 3.12-bookworm-slim, where the real tag is 3.12-slim-bookworm)",
+        names.join(", "),
+        if names.len() == 1 {
+            "the default"
+        } else {
+            "the defaults"
+        }
+    ))
 }
 
 fn short_digest(d: &str) -> String {
