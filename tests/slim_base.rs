@@ -783,7 +783,8 @@ fn django_collectstatic_stays_safe_unless_settings_use_git() {
 fn pins_in_constraint_files_count_like_pins() {
     let opts_for = |files: &[(&str, &str)]| context_with(files);
     // The pin written in requirements.txt itself is unsafe; the same pin in a constraints file too.
-    let cases: [(&[(&str, &str)], &str, &str); 5] = [
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 5] = [
         (
             &[("requirements.txt", "lxml==4.6.0\n")],
             "",
@@ -861,4 +862,22 @@ fn pins_in_constraint_files_count_like_pins() {
             &with_context(&ONLY, dir.path()),
         )
     });
+}
+
+#[test]
+fn python_code_without_missing_tools_stays_safe() {
+    for run_line in [
+        "RUN python3 <<EOF\nprint(\"hi\")\nEOF",
+        "RUN python --version",
+        "RUN python -m pip install --no-cache-dir flask",
+        "RUN python -c \"import json; print(json.dumps({'file': 1, 'top': 2}))\"",
+        "RUN python -m compileall -q /usr/local/lib",
+    ] {
+        let input = format!("FROM python:3.12\n{run_line}\n");
+        assert_eq!(
+            first_line(&input, &ONLY),
+            "FROM python:3.12-slim",
+            "{run_line}"
+        );
+    }
 }

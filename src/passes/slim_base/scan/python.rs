@@ -70,9 +70,33 @@ pub(super) fn python_target<'a>(args: &[&'a str]) -> PyRun<'a> {
             "--" => {
                 return args.get(i + 1).map_or(PyRun::Stdin, |s| PyRun::Script(s));
             }
-            o if o.starts_with("-c") && o.len() > 2 => return PyRun::Code(&o[2..]),
-            o if o.starts_with("-m") && o.len() > 2 => return PyRun::Module(&o[2..]),
-            o if o.starts_with('-') => i += 1,
+            o if o.starts_with("--") => i += 1,
+            o if o.starts_with('-') => {
+                // A cluster of short options: `-uc CODE`, `-Bm mod`, `-cCODE`, `-Wignore`.
+                let mut next = i + 1;
+                for (k, ch) in o.char_indices().skip(1) {
+                    let rest = &o[k + 1..];
+                    let value = || {
+                        if rest.is_empty() {
+                            args.get(i + 1).copied()
+                        } else {
+                            Some(rest)
+                        }
+                    };
+                    match ch {
+                        'c' => return value().map_or(PyRun::Nothing, PyRun::Code),
+                        'm' => return value().map_or(PyRun::Nothing, PyRun::Module),
+                        'W' | 'X' => {
+                            if rest.is_empty() {
+                                next = i + 2;
+                            }
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                i = next;
+            }
             s => return PyRun::Script(s),
         }
     }
@@ -446,6 +470,16 @@ mod tests {
         assert_eq!(python_target(&["-"]), PyRun::Stdin);
         assert_eq!(python_target(&[]), PyRun::Stdin);
         assert_eq!(python_target(&["--version"]), PyRun::Nothing);
+        assert_eq!(
+            python_target(&["-uc", "import os"]),
+            PyRun::Code("import os")
+        );
+        assert_eq!(python_target(&["-Bm", "tools.x"]), PyRun::Module("tools.x"));
+        assert_eq!(python_target(&["-cprint(1)"]), PyRun::Code("print(1)"));
+        assert_eq!(
+            python_target(&["-Wignore", "-X", "dev", "a.py"]),
+            PyRun::Script("a.py")
+        );
     }
 
     #[test]
