@@ -733,6 +733,7 @@ fn build_time_python_using_git_is_not_a_safe_swap() {
         "RUN python gen.py",
         "RUN python3 <<EOF\nimport subprocess\nsubprocess.run([\"wget\", \"https://example.com\"])\nEOF",
         "RUN curl -fsSL https://example.com/get.py | python3",
+        "RUN ./build.py",
     ] {
         let input = format!("FROM python:3.12\nWORKDIR /src\nCOPY . .\n{run_line}\n");
         not_safe(&input, &opts);
@@ -866,16 +867,21 @@ fn pins_in_constraint_files_count_like_pins() {
 
 #[test]
 fn python_code_without_missing_tools_stays_safe() {
+    let dir = context_with(&[(
+        "tool.py",
+        "#!/usr/bin/env python3\nimport json\nprint(json.dumps({'file': 1}))\n",
+    )]);
     for run_line in [
         "RUN python3 <<EOF\nprint(\"hi\")\nEOF",
         "RUN python --version",
         "RUN python -m pip install --no-cache-dir flask",
         "RUN python -c \"import json; print(json.dumps({'file': 1, 'top': 2}))\"",
         "RUN python -m compileall -q /usr/local/lib",
+        "RUN ./tool.py",
     ] {
-        let input = format!("FROM python:3.12\n{run_line}\n");
+        let input = format!("FROM python:3.12\nCOPY tool.py .\n{run_line}\n");
         assert_eq!(
-            first_line(&input, &ONLY),
+            first_line(&input, &with_context(&ONLY, dir.path())),
             "FROM python:3.12-slim",
             "{run_line}"
         );

@@ -930,6 +930,9 @@ impl Scanner<'_> {
             return;
         }
         match self.context_file(path) {
+            Some((rel, text)) if python::is_python_script(path, &text) => {
+                self.python_code(&text, Some(rel), at, ctx);
+            }
             Some((_, text)) => {
                 self.shebang(&text, at);
                 self.nested(&text, at, ctx);

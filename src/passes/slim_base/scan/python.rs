@@ -103,6 +103,18 @@ pub(super) fn python_target<'a>(args: &[&'a str]) -> PyRun<'a> {
     PyRun::Stdin
 }
 
+/// Whether a script run by its path (`./stamp.py`, `/app/manage.py`) is Python: its `#!` line names
+/// python, or it has no `#!` line and its name ends in `.py`.
+pub(super) fn is_python_script(path: &str, text: &str) -> bool {
+    let first = text.lines().next().unwrap_or("");
+    match first.strip_prefix("#!") {
+        Some(interp) => interp
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .any(crate::recognize::is_python),
+        None => path.ends_with(".py"),
+    }
+}
+
 /// One string literal of Python code: where it starts (its prefix or quote) and its text.
 struct Lit {
     start: usize,
@@ -480,6 +492,17 @@ mod tests {
             python_target(&["-Wignore", "-X", "dev", "a.py"]),
             PyRun::Script("a.py")
         );
+    }
+
+    #[test]
+    fn python_scripts() {
+        assert!(is_python_script(
+            "./x",
+            "#!/usr/bin/env python3\nimport os\n"
+        ));
+        assert!(is_python_script("/app/x.py", "import os\n"));
+        assert!(!is_python_script("x.py", "#!/bin/sh\necho hi\n"));
+        assert!(!is_python_script("run.sh", "echo hi\n"));
     }
 
     #[test]
