@@ -271,12 +271,24 @@ fn refuses_what_it_cannot_prove() {
     );
     assert_refused(
         "FROM python:3.12-windowsservercore\nRUN pip install flask\n",
-        "already a small variant",
+        "`python:3.12-windowsservercore` is a Windows image: not supported",
     );
+    assert_refused(
+        "FROM python:3.12-windowsservercore-ltsc2022\nRUN pip install flask\n",
+        "is a Windows image: not supported",
+    );
+    for input in [
+        "FROM python:3.12-windowsservercore\nRUN pip install flask\n",
+        "FROM python:3.12-nanoserver-ltsc2022\nRUN pip install flask\n",
+    ] {
+        for r in refused(input) {
+            assert!(!r.contains("small variant"), "{r}");
+        }
+    }
     // Already slim, alpine (never glibc to musl).
     assert_refused(
         "FROM python:3.12-slim\nRUN pip install flask\n",
-        "already a small variant",
+        "already a small variant (slim)",
     );
     assert_refused(
         "FROM python:3.12-alpine\nRUN pip install flask\n",

@@ -147,9 +147,34 @@ FROM python:${PYTHON_VERSION}-$SUITE
 RUN pip install requests
 "#;
     snap!("slim_base__arg_tag", report(input, &ONLY));
+    // The rewrite is right for the defaults only: an unsafe fix.
+    not_safe(input, &ONLY);
     assert_eq!(
-        run(input, &ONLY).unwrap().output.lines().nth(2).unwrap(),
+        run(input, &UNSAFE).unwrap().output.lines().nth(2).unwrap(),
         "FROM python:${PYTHON_VERSION}-slim-$SUITE"
+    );
+}
+
+#[test]
+fn arg_tag_is_unsafe_because_build_args_can_change_it() {
+    // `--build-arg PY=3.12-bookworm` would make `python:${PY}-slim` name python:3.12-bookworm-slim,
+    // which does not exist.
+    let input = "ARG PY=3.12
+FROM python:${PY}
+RUN pip install --no-cache-dir flask
+";
+    not_safe(input, &ONLY);
+    let r = skip_reasons(input, &ONLY);
+    assert!(
+        r[0].contains("the tag depends on ARG PY (default 3.12)"),
+        "{r:?}"
+    );
+    assert_eq!(
+        run(input, &UNSAFE).unwrap().output,
+        "ARG PY=3.12
+FROM python:${PY}-slim
+RUN pip install --no-cache-dir flask
+"
     );
 }
 
@@ -513,7 +538,7 @@ fn must_not_touch() {
 fn arg_longer_than_its_reference() {
     let input = "ARG V=3.12.10\nFROM python:${V}-bookworm\n";
     assert_eq!(
-        run(input, &ONLY).unwrap().output,
+        run(input, &UNSAFE).unwrap().output,
         "ARG V=3.12.10\nFROM python:${V}-slim-bookworm\n"
     );
 }
@@ -652,4 +677,213 @@ CMD ["python", "-m", "app"]
     not_safe(input, &ONLY);
     let r = skip_reasons(input, &ONLY);
     assert!(r[0].contains("copies from stage `builder`"), "{r:?}");
+}
+
+/// Writes `files` (path, text) into a fresh build context.
+fn context_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn build_time_python_using_git_is_not_a_safe_swap() {
+    let dir = context_with(&[
+        (
+            "scripts/stamp_version.py",
+            "import subprocess\nv = subprocess.check_output([\"git\", \"--version\"])\nopen(\"VERSION\", \"w\").write(v.decode())\n",
+        ),
+        ("app.py", "print('hi')\n"),
+    ]);
+    let opts = with_context(&ONLY, dir.path());
+    let input = "FROM python:3.12\nWORKDIR /a\nCOPY . .\nRUN python scripts/stamp_version.py\nCMD [\"python\",\"app.py\"]\n";
+    not_safe(input, &opts);
+    snap!("slim_base__python_script_uses_git", report(input, &opts));
+    // With apt already in use the tool is added back, as for a shell script.
+    let input = "FROM python:3.12\nWORKDIR /a\nRUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*\nCOPY . .\nRUN python3 -u scripts/stamp_version.py\nCMD [\"python\",\"app.py\"]\n";
+    let out = run(input, &opts).unwrap();
+    assert!(
+        out.output
+            .contains("apt-get install -y --no-install-recommends git && rm"),
+        "{}",
+        out.output
+    );
+    // Inline code, a module of the context, a heredoc, imports of local modules.
+    let dir = context_with(&[
+        ("tools/__init__.py", ""),
+        (
+            "tools/fetch.py",
+            "import os\nos.system('curl -fsSL https://example.com/x -o x')\n",
+        ),
+        ("build.py", "from tools import fetch\n"),
+        (
+            "gen.py",
+            "import shutil\nif not shutil.which('gcc'):\n    raise SystemExit(1)\n",
+        ),
+    ]);
+    let opts = with_context(&ONLY, dir.path());
+    for run_line in [
+        "RUN python -c \"import subprocess; subprocess.run(['git', 'describe'])\"",
+        "RUN python -m tools.fetch",
+        "RUN python build.py",
+        "RUN python gen.py",
+        "RUN python3 <<EOF\nimport subprocess\nsubprocess.run([\"wget\", \"https://example.com\"])\nEOF",
+        "RUN curl -fsSL https://example.com/get.py | python3",
+        "RUN ./build.py",
+    ] {
+        let input = format!("FROM python:3.12\nWORKDIR /src\nCOPY . .\n{run_line}\n");
+        not_safe(&input, &opts);
+    }
+    // A script that is not in the context cannot be checked: unsafe, and the reason says so.
+    let input = "FROM python:3.12\nWORKDIR /a\nCOPY . .\nRUN python scripts/stamp_version.py\n";
+    not_safe(input, &ONLY);
+    let r = skip_reasons(input, &ONLY);
+    assert!(
+        r[0].contains("Python script scripts/stamp_version.py, which could not be read"),
+        "{r:?}"
+    );
+    // Too big to read: said so.
+    let big = format!("x = 1\n{}", "# filler\n".repeat(70_000));
+    let dir = context_with(&[("big.py", &big)]);
+    let input = "FROM python:3.12\nCOPY big.py .\nRUN python big.py\n";
+    let r = skip_reasons(input, &with_context(&ONLY, dir.path()));
+    assert!(r[0].contains("larger than 512 KiB"), "{r:?}");
+}
+
+#[test]
+fn django_collectstatic_stays_safe_unless_settings_use_git() {
+    let manage = "#!/usr/bin/env python\nimport os\nimport sys\n\ndef main():\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n\nif __name__ == '__main__':\n    main()\n";
+    let settings = "from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\nINSTALLED_APPS = ['django.contrib.admin', 'django.contrib.staticfiles']\nSTATIC_ROOT = BASE_DIR / 'static'\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': 'db.sqlite3'}}\nhttp_method_names = ['get', 'post', 'patch']\n";
+    let input = "FROM python:3.12\nWORKDIR /app\nRUN pip install --no-cache-dir django\nCOPY . .\nRUN python manage.py collectstatic --noinput\nCMD [\"python\", \"manage.py\", \"runserver\", \"0.0.0.0:8000\"]\n";
+    let dir = context_with(&[
+        ("manage.py", manage),
+        ("mysite/__init__.py", ""),
+        ("mysite/settings.py", settings),
+    ]);
+    assert_eq!(
+        first_line(input, &with_context(&ONLY, dir.path())),
+        "FROM python:3.12-slim"
+    );
+    // The settings module asks git for the version: not safe.
+    let settings_git = format!(
+        "{settings}import subprocess\nVERSION = subprocess.check_output(['git', 'rev-parse', 'HEAD']).decode()\n"
+    );
+    let dir = context_with(&[
+        ("manage.py", manage),
+        ("mysite/__init__.py", ""),
+        ("mysite/settings.py", &settings_git),
+    ]);
+    not_safe(input, &with_context(&ONLY, dir.path()));
+}
+
+#[test]
+fn pins_in_constraint_files_count_like_pins() {
+    let opts_for = |files: &[(&str, &str)]| context_with(files);
+    // The pin written in requirements.txt itself is unsafe; the same pin in a constraints file too.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 5] = [
+        (
+            &[("requirements.txt", "lxml==4.6.0\n")],
+            "",
+            "pip install --no-cache-dir -r requirements.txt",
+        ),
+        (
+            &[
+                ("requirements.txt", "lxml\n-c constraints.txt\n"),
+                ("constraints.txt", "lxml==4.6.0\n"),
+            ],
+            "",
+            "pip install --no-cache-dir -r requirements.txt",
+        ),
+        (
+            &[
+                ("requirements.txt", "lxml\n"),
+                (
+                    "constraints.txt",
+                    "# pins\nlxml==4.6.0 ; python_version >= '3'\n",
+                ),
+            ],
+            "",
+            "pip install --no-cache-dir -c constraints.txt -r requirements.txt",
+        ),
+        (
+            &[
+                ("requirements.txt", "lxml\n"),
+                ("constraints.txt", "lxml==4.6.0\n"),
+            ],
+            "ENV PIP_CONSTRAINT=constraints.txt\n",
+            "pip install --no-cache-dir -r requirements.txt",
+        ),
+        (
+            &[
+                ("requirements.txt", "lxml\n"),
+                ("pins/constraints.txt", "lxml<5\n"),
+            ],
+            "ENV PIP_CONSTRAINT=/app/pins/constraints.txt\n",
+            "pip install --no-cache-dir -r requirements.txt",
+        ),
+    ];
+    for (files, env, pip) in cases {
+        let dir = opts_for(files);
+        let opts = with_context(&ONLY, dir.path());
+        let input = format!("FROM python:3.12\nWORKDIR /app\n{env}COPY . .\nRUN {pip}\n");
+        not_safe(&input, &opts);
+        let r = skip_reasons(&input, &opts);
+        assert!(r[0].contains("pip pins lxml"), "{input}: {r:?}");
+    }
+    // An unpinned constraint changes nothing; a constraints file that cannot be read is unsafe.
+    let dir = opts_for(&[
+        ("requirements.txt", "lxml\n-c constraints.txt\n"),
+        ("constraints.txt", "lxml>=4\nnumpy==1.26.4\n"),
+    ]);
+    let input = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n";
+    assert_eq!(
+        first_line(input, &with_context(&ONLY, dir.path())),
+        "FROM python:3.12-slim"
+    );
+    let dir = opts_for(&[("requirements.txt", "lxml\n")]);
+    let input = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -c constraints.txt -r requirements.txt\n";
+    let opts = with_context(&ONLY, dir.path());
+    not_safe(input, &opts);
+    assert!(
+        skip_reasons(input, &opts)[0]
+            .contains("constraints file constraints.txt, which could not be read")
+    );
+    snap!("slim_base__constraints_file_pin", {
+        let dir = opts_for(&[
+            ("requirements.txt", "lxml\n-c constraints.txt\n"),
+            ("constraints.txt", "lxml==4.6.0\n"),
+        ]);
+        report(
+            input.replace("-c constraints.txt ", "").as_str(),
+            &with_context(&ONLY, dir.path()),
+        )
+    });
+}
+
+#[test]
+fn python_code_without_missing_tools_stays_safe() {
+    let dir = context_with(&[(
+        "tool.py",
+        "#!/usr/bin/env python3\nimport json\nprint(json.dumps({'file': 1}))\n",
+    )]);
+    for run_line in [
+        "RUN python3 <<EOF\nprint(\"hi\")\nEOF",
+        "RUN python --version",
+        "RUN python -m pip install --no-cache-dir flask",
+        "RUN python -c \"import json; print(json.dumps({'file': 1, 'top': 2}))\"",
+        "RUN python -m compileall -q /usr/local/lib",
+        "RUN ./tool.py",
+    ] {
+        let input = format!("FROM python:3.12\nCOPY tool.py .\n{run_line}\n");
+        assert_eq!(
+            first_line(&input, &with_context(&ONLY, dir.path())),
+            "FROM python:3.12-slim",
+            "{run_line}"
+        );
+    }
 }

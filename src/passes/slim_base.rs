@@ -37,7 +37,8 @@ with php and golang for alpine only (they have no slim variant). `docker.io/libr
 image reference changes.
 
 `FROM python:${PY}` becomes `FROM python:${PY}-slim` when the global `ARG PY` (before the first FROM)
-defaults to a known full tag and the variable is exactly the part of the tag the slim tag keeps.
+defaults to a known full tag and the variable is exactly the part of the tag the slim tag keeps. That
+rewrite is right for the default only, so it is an unsafe fix (see Fix safety).
 
 With `--base alpine` it offers the alpine variant instead, only when that is safe (see below); when
 alpine is refused it falls back to slim and says why.
@@ -63,8 +64,16 @@ Everything a stage runs is looked at: RUN (shell and exec form, heredoc bodies w
 `timeout 600`, `nice -n 10`, `ionice`, `stdbuf`, `chrt`, `time`, `gosu`; `xargs CMD` counts as unknown
 because its arguments are read at build time), CMD, ENTRYPOINT, HEALTHCHECK, and shell scripts they run
 when the build context has them (`COPY docker-entrypoint.sh /` then `ENTRYPOINT ["/docker-entrypoint.sh"]`).
+Python code is looked at too: `python FILE.py`, `python -m MODULE` when the module is a file of the
+build context, `python -c CODE`, `python3 <<EOF` heredocs, the local modules they import, and with
+`python manage.py` the Django settings module it names. A string literal naming a command the slim
+image lacks (`subprocess.run(["git", "describe"])`, `os.system("curl ...")`, `shutil.which("gcc")`,
+or a bare `"git"`) counts as running that command. Code piped into python, or a build-time script
+that cannot be read from the build context (missing, or larger than 512 KiB), makes the swap unsafe.
 pip requirements are read from `-r FILE` in the build context (through the COPY that put the file
-there), nested `-r` included.
+there), nested `-r` included. Constraint files (`-c FILE` on the command line or in a requirements
+file, `PIP_CONSTRAINT` set by ENV, ARG or a prefix) are read the same way: a pin there counts as a pin
+of the package it constrains.
 
 ## Why
 The base image is usually most of the image: `python:3.12` is about 1 GB, `python:3.12-slim` about
@@ -129,8 +138,11 @@ added); the stage copies nothing from a stage that builds native code; and the i
 any) runs in a stage that already uses apt-get update (so the build already reaches the Debian mirrors).
 
 **Unsafe** (reported, applied only with `--unsafe`) when the pass cannot prove that, and it says why:
-a RUN command it does not know (a script piped into `sh` counts as unknown); an unknown pip package, a local path or URL, a requirements file or
-script it cannot read, a binary-wheel package pinned to a version (a wheel for that version on this
+the tag comes from a build ARG (`FROM python:${PY}` with `ARG PY=3.12` becomes `python:${PY}-slim`,
+right for the default, but `--build-arg PY=3.12-bookworm` would then name `python:3.12-bookworm-slim`,
+which does not exist: the real tag is `3.12-slim-bookworm`);
+a RUN command it does not know (a script piped into `sh` or `python` counts as unknown); an unknown pip package, a local path or URL, a requirements file or
+script (shell or Python) it cannot read, a binary-wheel package pinned to a version (a wheel for that version on this
 Python cannot be confirmed offline); npm, yarn, pnpm, gem, uv or poetry installs (native modules and
 package scripts are not checked); a compiler the stage installs itself (which -dev libraries the build
 needs cannot be known); files copied from a stage that builds native code, or installs -dev libraries or a compiler with apt,
@@ -533,6 +545,10 @@ fn check_stage(
         if let Some(u) = &m.unsafe_reason {
             unsafe_why.insert(0, u.clone());
         }
+        // The tag depends on a build ARG: the rewrite is right for its default only.
+        if let Some(why) = arg_tag_reason(&res) {
+            unsafe_why.insert(0, why);
+        }
         if m.variant == Variant::Alpine {
             unsafe_why.insert(
                 0,
@@ -605,6 +621,31 @@ fn check_stage(
             ),
         );
     }
+}
+
+/// Why a variant tag written around build ARGs is not safe: another value given with `--build-arg`
+/// can make it name a tag that does not exist (`PY=3.12-bookworm` turns `python:${PY}-slim` into
+/// `python:3.12-bookworm-slim`; the real tag is `3.12-slim-bookworm`).
+fn arg_tag_reason(res: &Resolved) -> Option<String> {
+    if res.vars.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = Vec::new();
+    for (k, v) in &res.vars {
+        let s = format!("ARG {k} (default {v})");
+        if !names.contains(&s) {
+            names.push(s);
+        }
+    }
+    Some(format!(
+        "the tag depends on {}: the new tag is right for {}, but a value given with --build-arg may name a tag that does not exist (such as 3.12-bookworm-slim, where the real tag is 3.12-slim-bookworm)",
+        names.join(", "),
+        if names.len() == 1 {
+            "the default"
+        } else {
+            "the defaults"
+        }
+    ))
 }
 
 fn short_digest(d: &str) -> String {
@@ -796,7 +837,11 @@ fn slim_verdict(
                     continue;
                 }
                 if LACKS.pip.wheels.contains(name) {
-                    if *p && !pinned.contains(name) {
+                    // A pin in a constraints file pins the installed package just the same.
+                    let constrained = facts.constraints.iter().any(
+                        |(c, _)| matches!(c, Req::Named { name: n, pinned: true } if n == name),
+                    );
+                    if (*p || constrained) && !pinned.contains(name) {
                         pinned.push(name.clone());
                     }
                     continue;
@@ -836,6 +881,15 @@ fn slim_verdict(
                 "line {} pip-installs {what}, which is not checked",
                 line(doc, *at)
             )),
+        }
+    }
+    for (req, at) in &facts.constraints {
+        if let Req::Git { .. } | Req::Other(_) = req {
+            unsafe_why.push(format!(
+                "line {} uses a pip constraint that is not a plain version pin, which is not checked",
+                line(doc, *at)
+            ));
+            break;
         }
     }
     if !unknown_pip.is_empty() {

@@ -542,9 +542,16 @@ pub fn no_slim_reason(image: &str) -> String {
     let tag = crate::images::parse_ref(image)
         .and_then(|r| r.tag)
         .unwrap_or("latest");
-    if crate::images::is_leave_alone_tag(tag) {
+    if is_windows_tag(tag) {
+        format!("`{image}` is a Windows image: not supported")
+    } else if crate::images::is_leave_alone_tag(tag) {
+        // The word that makes it small or special (`slim`, `alpine`, `jre`, `distroless`...).
+        let word = tag
+            .split(['-', '.', '_'])
+            .find(|w| crate::images::is_leave_alone_tag(w))
+            .unwrap_or(tag);
         format!(
-            "`{image}` is already a small variant (slim or alpine): a split onto the same image is not supported yet"
+            "`{image}` is already a small variant ({word}): a split onto the same image is not supported yet"
         )
     } else {
         format!(
@@ -552,6 +559,14 @@ pub fn no_slim_reason(image: &str) -> String {
             crate::images::TABLE_PATH
         )
     }
+}
+
+/// Whether a tag names a Windows image (`3.12-windowsservercore-ltsc2022`, `20-nanoserver`).
+fn is_windows_tag(tag: &str) -> bool {
+    tag.split(['-', '.', '_']).any(|w| {
+        let w = w.to_ascii_lowercase();
+        w == "windowsservercore" || w == "nanoserver" || w == "windows" || w.starts_with("ltsc")
+    })
 }
 
 /// What [`walk`] collected while writing the runtime stage's body.

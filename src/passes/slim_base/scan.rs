@@ -13,6 +13,9 @@ use crate::shell::{self, Mode, SimpleCommand, Word};
 
 use super::data::{LACKS, normalize_pip};
 
+mod constraints;
+mod python;
+
 /// How deep nested scripts, `sh -c` strings and substitutions are followed.
 const MAX_DEPTH: usize = 4;
 /// Larger files in the build context are not read.
@@ -60,6 +63,8 @@ pub struct Facts {
     /// Other package managers (`microdnf`, `yum`, `dnf`, `rpm`, `apk`).
     pub other_pm: Option<(String, usize)>,
     pub pip: Vec<(Req, usize)>,
+    /// Requirements from pip constraint files (`-c`, `PIP_CONSTRAINT`): they pin what is installed.
+    pub constraints: Vec<(Req, usize)>,
     /// `pip install --no-binary ...`: source builds.
     pub no_binary: Option<usize>,
     /// `PIP_NO_BINARY` set (ENV, ARG, `export`, a prefix) to anything but `:none:`: every later
@@ -171,6 +176,7 @@ impl Scanner<'_> {
                 Detail::Run { command, heredocs } => {
                     self.mentions(&doc.text[inst.extent.clone()], inst.keyword.start);
                     let mut body_is_shell = true;
+                    let mut body_is_python = false;
                     match command {
                         CommandForm::Shell { script, .. } => {
                             if let Some(first) =
@@ -179,6 +185,7 @@ impl Scanner<'_> {
                             {
                                 let name = basename(&first.words[0].value);
                                 body_is_shell = is_shell(name);
+                                body_is_python = recognize::is_python(name);
                             }
                             for c in &script.commands {
                                 self.command(c, None, ctx);
@@ -190,6 +197,11 @@ impl Scanner<'_> {
                         }
                     }
                     for h in heredocs {
+                        if body_is_python && ctx == Ctx::Build {
+                            // `RUN python3 <<EOF`: the body is Python code.
+                            let body = doc.text[h.body.clone()].to_string();
+                            self.python_code(&body, None, inst.keyword.start, ctx);
+                        }
                         if !body_is_shell {
                             continue;
                         }
@@ -467,6 +479,8 @@ impl Scanner<'_> {
     fn dispatch(&mut self, cmd: &SimpleCommand, at: Option<usize>, ctx: Ctx) {
         let words = recognize::effective_words(cmd);
         let Some(first) = words.first() else { return };
+        // Word ranges are in the document only for a command of the document itself.
+        let top = at.is_none() && self.depth == 0;
         let at = at.unwrap_or(first.range.start);
         if first.dynamic {
             if ctx == Ctx::Build {
@@ -613,6 +627,9 @@ impl Scanner<'_> {
                 if env || self.facts.no_binary_env.is_some() {
                     self.facts.no_binary.get_or_insert(at);
                 }
+                if let Some(v) = self.env_value(cmd, "PIP_CONSTRAINT") {
+                    self.constraints_env(&v, at);
+                }
                 let args: Vec<String> = call.args[call.subcommand + 1..]
                     .iter()
                     .map(|w| {
@@ -640,6 +657,7 @@ impl Scanner<'_> {
             {
                 self.facts.setup_py.get_or_insert(at);
             }
+            self.python_run(&args, at, ctx, self.python_stdin(cmd, top));
             return;
         }
         let sub = args
@@ -664,6 +682,34 @@ impl Scanner<'_> {
             || LACKS.alpine.missing.contains_key(name);
         if !known && ctx == Ctx::Build {
             self.facts.unknown.push((name.to_string(), at));
+        }
+    }
+
+    /// Where the code of a `python` with no script comes from: `Some("heredoc")` for a heredoc
+    /// of the RUN (scanned with the RUN), a pipe or a redirect (unknown), `None` for none.
+    fn python_stdin(&self, cmd: &SimpleCommand, top: bool) -> Option<&'static str> {
+        if cmd.before.as_ref().is_some_and(|s| s.op == "|") {
+            return Some("a pipe");
+        }
+        let first = cmd.redirects.iter().find(|r| {
+            !top || {
+                let t = self.doc.text.get((*r).clone()).unwrap_or("");
+                t.trim_start_matches(|c: char| c.is_ascii_digit())
+                    .starts_with('<')
+            }
+        })?;
+        let t = if top {
+            self.doc.text.get(first.clone()).unwrap_or("")
+        } else {
+            ""
+        };
+        if t.trim_start_matches(|c: char| c.is_ascii_digit())
+            .starts_with("<<")
+            && !t.contains("<<<")
+        {
+            Some("heredoc")
+        } else {
+            Some("a redirect")
         }
     }
 
@@ -742,6 +788,12 @@ impl Scanner<'_> {
                     }
                     i += step;
                 }
+                "-c" | "--constraint" => {
+                    if let Some(f) = value() {
+                        self.constraints_file(&f, at);
+                    }
+                    i += step;
+                }
                 "-e" | "--editable" => {
                     if let Some(v) = value() {
                         self.facts.pip.push((parse_req(&v), at));
@@ -763,6 +815,14 @@ impl Scanner<'_> {
                     {
                         let f = f.to_string();
                         self.requirements_file(&f, at);
+                    }
+                    // `-cconstraints.txt`
+                    if let Some(f) = o
+                        .strip_prefix("-c")
+                        .filter(|f| !f.is_empty() && !o.starts_with("--"))
+                    {
+                        let f = f.to_string();
+                        self.constraints_file(&f, at);
                     }
                     i += 1;
                 }
@@ -839,6 +899,11 @@ impl Scanner<'_> {
                             .push((format!("requirements file {v}"), at)),
                     }
                 }
+                "-c" | "--constraint" => {
+                    let Some(v) = value else { continue };
+                    let nested = rel.parent().unwrap_or(Path::new("")).join(v);
+                    self.constraints_text_at(&nested, v, at, depth);
+                }
                 "-e" | "--editable" => {
                     if let Some(v) = value {
                         self.facts.pip.push((parse_req(v), at));
@@ -865,6 +930,9 @@ impl Scanner<'_> {
             return;
         }
         match self.context_file(path) {
+            Some((rel, text)) if python::is_python_script(path, &text) => {
+                self.python_code(&text, Some(rel), at, ctx);
+            }
             Some((_, text)) => {
                 self.shebang(&text, at);
                 self.nested(&text, at, ctx);
