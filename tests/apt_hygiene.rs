@@ -258,3 +258,47 @@ fn left_alone_forms() {
     );
     unchanged("FROM debian:12\nRUN $APT install curl\n");
 }
+
+#[test]
+fn dangling_continuation_on_the_last_line() {
+    // The cleanup goes after the last word, before the escape: `\ &&` would be an escaped space.
+    for (input, expected) in [
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl \\\n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\\n",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl \\",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl\\  \n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\\  \n",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl \\\n\n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\\n\n",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl \\\n# done\n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\\n# done\n",
+        ),
+        (
+            "FROM debian:12\r\nRUN apt-get update && apt-get install -y curl \\\r\n",
+            "FROM debian:12\r\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\\r\n",
+        ),
+        (
+            "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y curl `\n",
+            "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* `\n",
+        ),
+        (
+            "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y curl `",
+            "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* `",
+        ),
+    ] {
+        let out = run(input, &ONLY).unwrap();
+        assert_eq!(out.output, expected, "input: {input:?}");
+        let again = run(&out.output, &ONLY).unwrap();
+        assert_eq!(again.output, out.output, "not idempotent: {input:?}");
+    }
+}

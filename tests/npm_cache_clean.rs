@@ -181,3 +181,28 @@ fn must_not_touch() {
         unchanged(input, c);
     }
 }
+
+#[test]
+fn dangling_continuation_on_the_last_line() {
+    // The cleanup goes after the last word, before the escape: `\ &&` would be an escaped space.
+    let head = "FROM node:20-slim\nWORKDIR /a\nCOPY package.json ./\n";
+    for (run_line, expected) in [
+        (
+            "RUN npm install \\\n",
+            "RUN npm install && npm cache clean --force \\\n",
+        ),
+        (
+            "RUN npm install \\",
+            "RUN npm install && npm cache clean --force \\",
+        ),
+        (
+            "RUN npm install \\\n\n",
+            "RUN npm install && npm cache clean --force \\\n\n",
+        ),
+    ] {
+        let input = format!("{head}{run_line}");
+        let out = run(&input, &NO_CONTEXT).unwrap();
+        assert_eq!(out.output, format!("{head}{expected}"), "input: {input:?}");
+        assert_eq!(run(&out.output, &NO_CONTEXT).unwrap().output, out.output);
+    }
+}

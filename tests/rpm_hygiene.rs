@@ -165,3 +165,30 @@ fn left_alone_forms() {
     unchanged("FROM fedora:40\nRUN dnf list installed && dnf info bash\n");
     unchanged("FROM fedora:40\nRUN rpm -ivh x.rpm\n");
 }
+
+#[test]
+fn dangling_continuation_on_the_last_line() {
+    // The cleanup goes after the last word, before the escape: `\ &&` would be an escaped space.
+    for (input, expected) in [
+        (
+            "FROM centos:7\nRUN yum install -y httpd \\\n",
+            "FROM centos:7\nRUN yum install -y httpd && yum clean all \\\n",
+        ),
+        (
+            "FROM centos:7\nRUN yum install -y httpd \\",
+            "FROM centos:7\nRUN yum install -y httpd && yum clean all \\",
+        ),
+        (
+            "FROM centos:7\nRUN yum install -y httpd \\\n\n# end\n",
+            "FROM centos:7\nRUN yum install -y httpd && yum clean all \\\n\n# end\n",
+        ),
+        (
+            "# escape=`\nFROM centos:7\nRUN yum install -y httpd `\n",
+            "# escape=`\nFROM centos:7\nRUN yum install -y httpd && yum clean all `\n",
+        ),
+    ] {
+        let out = run(input, &ONLY).unwrap();
+        assert_eq!(out.output, expected, "input: {input:?}");
+        assert_eq!(run(&out.output, &ONLY).unwrap().output, out.output);
+    }
+}
