@@ -206,3 +206,37 @@ fn dangling_continuation_on_the_last_line() {
         assert_eq!(run(&out.output, &NO_CONTEXT).unwrap().output, out.output);
     }
 }
+
+#[test]
+fn a_later_script_that_installs_offline_keeps_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("package.json"), r#"{"name": "web"}"#).unwrap();
+    fs::write(
+        dir.path().join("build.sh"),
+        "#!/bin/sh\nnpm ci --prefer-offline\nnpm run build\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("test.sh"), "#!/bin/sh\nnpm test\n").unwrap();
+    let head = "FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\nCOPY . .\n";
+    let out = run(
+        &format!("{head}RUN sh build.sh\n"),
+        &opts(Some(dir.path()), false),
+    )
+    .unwrap();
+    assert!(!out.output.contains("cache clean"), "{}", out.output);
+    assert!(
+        out.skipped.iter().any(|k| k.reason
+            == "npm's cache kept: the RUN on line 6 runs `build.sh`, which installs from it offline"),
+        "{:?}",
+        out.skipped
+    );
+    let out = run(
+        &format!("{head}RUN sh test.sh\n"),
+        &opts(Some(dir.path()), false),
+    )
+    .unwrap();
+    assert!(
+        out.output
+            .contains("RUN npm install && npm cache clean --force\n")
+    );
+}

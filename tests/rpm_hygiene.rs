@@ -192,3 +192,39 @@ fn dangling_continuation_on_the_last_line() {
         assert_eq!(run(&out.output, &ONLY).unwrap().output, out.output);
     }
 }
+
+#[test]
+fn a_later_script_that_reads_only_the_cache_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("offline.sh"),
+        "#!/bin/sh\ndnf -C install -y jq\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("online.sh"),
+        "#!/bin/sh\ndnf install -y jq\n",
+    )
+    .unwrap();
+    let opts = Opts {
+        context: Some(dir.path()),
+        ..ONLY
+    };
+    let head = "FROM fedora:40\nRUN dnf install -y httpd\nWORKDIR /src\nCOPY . .\n";
+    let out = run(&format!("{head}RUN ./offline.sh\n"), &opts).unwrap();
+    assert!(!out.output.contains("clean all"), "{}", out.output);
+    assert!(
+        out.skipped.iter().any(|k| k.reason
+            == "dnf's cache kept: the RUN on line 5 runs `./offline.sh`, which reads only the cache"),
+        "{:?}",
+        out.skipped
+    );
+    // A call without -C downloads the metadata again; an unread script is not assumed to use -C.
+    for rest in ["RUN ./online.sh\n", "RUN ./missing.sh\n"] {
+        let out = run(&format!("{head}{rest}"), &opts).unwrap();
+        assert!(
+            out.output.contains("dnf install -y httpd && dnf clean all"),
+            "{rest}"
+        );
+    }
+}
