@@ -431,3 +431,19 @@ fn later_scripts_that_do_not_need_the_lists() {
         assert_eq!(lists_skip(&input, &o), None, "{input}");
     }
 }
+
+#[test]
+fn the_lists_message_says_what_was_added() {
+    let out = run(
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n",
+        &ONLY,
+    )
+    .unwrap();
+    let m: Vec<&str> = out.applied.iter().map(|a| a.message.as_str()).collect();
+    assert_eq!(
+        m,
+        [
+            "added `rm -rf /var/lib/apt/lists/*` at the end of the RUN: the package lists (typically 20-50 MB) no longer stay in the layer"
+        ]
+    );
+}

@@ -363,7 +363,7 @@ fn remove_lists(
         anchor,
         Applicability::Safe,
         format!(
-            "removed the apt package lists at the end of the RUN ({})",
+            "added `{}` at the end of the RUN: the package lists (typically 20-50 MB) no longer stay in the layer",
             apt.clean
         ),
         vec![edit::append_command(last, &apt.clean)],
