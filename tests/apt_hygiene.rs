@@ -426,6 +426,11 @@ fn later_scripts_that_do_not_need_the_lists() {
         "RUN sh refresh.sh\n",
         "RUN apt-get update && ./missing.sh\n",
         "RUN echo done\n",
+        // `case` patterns and settings files run nothing.
+        "RUN case \"$TARGETPLATFORM\" in \\\n  linux/amd64) A=x ;; \\\n  linux/arm/v8 | */arm64) A=y ;; \\\n  esac\n",
+        "RUN <<EOF\ncase \"$T\" in\n  linux/arm/v8) A=y ;;\nesac\nEOF\n",
+        "RUN . /etc/os-release && echo \"$VERSION_CODENAME\"\n",
+        "RUN python3 -m venv .venv && . .venv/bin/activate && pip install flask\n",
     ] {
         let input = format!("{head}{rest}");
         assert_eq!(lists_skip(&input, &o), None, "{input}");

@@ -222,17 +222,40 @@ pub fn run_parts(
 }
 
 /// Each simple command of a script as (all its words, its words without wrappers such as `sudo`).
+/// The patterns of a `case` (`;; linux/arm64 | */arm64)`) run nothing: their second list is empty.
 fn script_commands(script: &Script) -> Vec<(Vec<String>, Vec<String>)> {
-    script
-        .commands
-        .iter()
-        .map(|c| {
-            (
-                c.words.iter().map(|w| w.value.clone()).collect(),
-                effective_words(c).iter().map(|w| w.value.clone()).collect(),
-            )
-        })
-        .collect()
+    let mut in_pattern = false;
+    let mut prev: Option<&SimpleCommand> = None;
+    let mut out = Vec::new();
+    for c in &script.commands {
+        let op = |s: &Option<shell::Separator>| s.as_ref().map(|s| s.op);
+        let after_in = prev.is_some_and(|p| {
+            p.words.first().is_some_and(|w| w.value == "case")
+                && p.words.last().is_some_and(|w| w.value == "in")
+        });
+        if matches!(op(&c.before), Some(";;")) || after_in {
+            in_pattern = true;
+        }
+        let pattern = in_pattern && matches!(op(&c.after), Some(")" | "|"));
+        if !matches!(op(&c.after), Some("|")) {
+            in_pattern = false;
+        }
+        let all = c.words.iter().map(|w| w.value.clone()).collect();
+        let eff = if pattern {
+            Vec::new()
+        } else {
+            effective_words(c).iter().map(|w| w.value.clone()).collect()
+        };
+        out.push((all, eff));
+        prev = Some(c);
+    }
+    out
+}
+
+/// A file sourced for its settings, which runs no package manager: `/etc/os-release`, a
+/// virtualenv's `bin/activate`.
+fn settings_file(name: &str, path: &str) -> bool {
+    matches!(name, "." | "source") && (path.starts_with("/etc/") || path.ends_with("bin/activate"))
 }
 
 struct Runner<'a> {
@@ -287,7 +310,7 @@ impl Runner<'_> {
             }
             let (what, file) = if matches!(name, "make" | "gmake") {
                 (format!("`{}`", eff.join(" ")), self.makefile(&eff[1..]))
-            } else if let Some(path) = script_run(name, eff) {
+            } else if let Some(path) = script_run(name, eff).filter(|p| !settings_file(name, p)) {
                 (
                     format!("`{path}`"),
                     context_file(self.doc, self.cx.context_dir, self.stage, self.idx, path)
