@@ -428,6 +428,7 @@ fn later_scripts_that_do_not_need_the_lists() {
         "RUN echo done\n",
         // `case` patterns and settings files run nothing.
         "RUN case \"$TARGETPLATFORM\" in \\\n  linux/amd64) A=x ;; \\\n  linux/arm/v8 | */arm64) A=y ;; \\\n  esac\n",
+        "RUN case \"$T\" in linux/arm/v7|linux/arm/v8) A=y ;; *) A=n ;; esac\n",
         "RUN <<EOF\ncase \"$T\" in\n  linux/arm/v8) A=y ;;\nesac\nEOF\n",
         "RUN . /etc/os-release && echo \"$VERSION_CODENAME\"\n",
         "RUN python3 -m venv .venv && . .venv/bin/activate && pip install flask\n",

@@ -229,9 +229,12 @@ fn script_commands(script: &Script) -> Vec<(Vec<String>, Vec<String>)> {
     let mut out = Vec::new();
     for c in &script.commands {
         let op = |s: &Option<shell::Separator>| s.as_ref().map(|s| s.op);
+        // After `case X in` (the first pattern on the next line), or after `case X in a |` (the
+        // first pattern list goes on).
         let after_in = prev.is_some_and(|p| {
             p.words.first().is_some_and(|w| w.value == "case")
-                && p.words.last().is_some_and(|w| w.value == "in")
+                && (p.words.last().is_some_and(|w| w.value == "in")
+                    || matches!(op(&p.after), Some("|")))
         });
         if matches!(op(&c.before), Some(";;")) || after_in {
             in_pattern = true;
