@@ -390,7 +390,10 @@ fn a_later_script_or_make_target_that_installs_keeps_the_lists() {
 
 #[test]
 fn a_later_script_dockopt_cannot_read_keeps_the_lists() {
-    let dir = with_context(&[("install.sh", "apt-get install -y jq\n")]);
+    let dir = with_context(&[
+        ("install.sh", "apt-get install -y jq\n"),
+        ("build.sh", "echo build\n"),
+    ]);
     let head = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n";
     // Not in the context, copied from another stage, or no context at all.
     for (rest, opts) in [
@@ -400,6 +403,11 @@ fn a_later_script_dockopt_cannot_read_keeps_the_lists() {
             ctx_opts(dir.path()),
         ),
         ("RUN make\n", ctx_opts(dir.path())),
+        // After a `cd`, `./build.sh` is not necessarily the context's (harmless) build.sh.
+        (
+            "WORKDIR /src\nCOPY build.sh ./\nRUN cd /opt/x && ./build.sh\n",
+            ctx_opts(dir.path()),
+        ),
         ("COPY install.sh /tmp/\nRUN /tmp/install.sh\n", ONLY),
     ] {
         let input = format!("{head}{rest}");

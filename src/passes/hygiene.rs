@@ -204,7 +204,7 @@ pub fn run_parts(
         .iter()
         .map(|script| {
             let mut parts = Vec::new();
-            r.commands(&script_commands(script), None, 0, true, &mut parts);
+            r.commands(&script_commands(script), None, 0, true, false, &mut parts);
             parts
         })
         .collect();
@@ -215,7 +215,7 @@ pub fn run_parts(
     {
         let words: Vec<String> = args.iter().map(|a| a.value.clone()).collect();
         let mut parts = Vec::new();
-        r.commands(&[(words.clone(), words)], None, 0, true, &mut parts);
+        r.commands(&[(words.clone(), words)], None, 0, true, false, &mut parts);
         out.push(parts);
     }
     out
@@ -277,6 +277,7 @@ impl Runner<'_> {
         from: Option<&str>,
         depth: usize,
         with_words: bool,
+        mut moved: bool,
         parts: &mut Vec<Part>,
     ) {
         let mut words: Vec<String> = Vec::new();
@@ -297,6 +298,11 @@ impl Runner<'_> {
             }
             let Some(first) = eff.first() else { continue };
             let name = basename(first);
+            // After a `cd`, relative paths no longer start at the WORKDIR: they cannot be mapped.
+            if matches!(name, "cd" | "pushd" | "popd") {
+                moved = true;
+                continue;
+            }
             // `sh -c 'STRING'`: the string is a script.
             if matches!(name, "sh" | "bash" | "dash" | "ash" | "zsh")
                 && let Some(i) = eff.iter().position(|a| {
@@ -307,18 +313,32 @@ impl Runner<'_> {
                 if depth < MAX_SCRIPT_DEPTH {
                     flush(&mut words, parts);
                     let s = shell::parse(text, 0..text.len(), Mode::Plain);
-                    self.commands(&script_commands(&s), from, depth + 1, with_words, parts);
+                    self.commands(
+                        &script_commands(&s),
+                        from,
+                        depth + 1,
+                        with_words,
+                        moved,
+                        parts,
+                    );
                 }
                 continue;
             }
             let (what, file) = if matches!(name, "make" | "gmake") {
-                (format!("`{}`", eff.join(" ")), self.makefile(&eff[1..]))
+                let file = if moved {
+                    None
+                } else {
+                    self.makefile(&eff[1..])
+                };
+                (format!("`{}`", eff.join(" ")), file)
             } else if let Some(path) = script_run(name, eff).filter(|p| !settings_file(name, p)) {
-                (
-                    format!("`{path}`"),
+                let file = if moved && !path.starts_with('/') {
+                    None
+                } else {
                     context_file(self.doc, self.cx.context_dir, self.stage, self.idx, path)
-                        .map(|(_, t)| (t, false)),
-                )
+                        .map(|(_, t)| (t, false))
+                };
+                (format!("`{path}`"), file)
             } else {
                 continue;
             };
@@ -342,7 +362,14 @@ impl Runner<'_> {
                         from: Some(what.clone()),
                     });
                     let s = shell::parse(&text, 0..text.len(), Mode::Plain);
-                    self.commands(&script_commands(&s), Some(&what), depth + 1, false, parts);
+                    self.commands(
+                        &script_commands(&s),
+                        Some(&what),
+                        depth + 1,
+                        false,
+                        false,
+                        parts,
+                    );
                 }
                 _ => parts.push(Part::Unreadable(what)),
             }
