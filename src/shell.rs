@@ -82,7 +82,9 @@ impl Logical {
             while ce > pos && matches!(raw[ce - 1], b' ' | b'\t') {
                 ce -= 1;
             }
-            if ce > pos && raw[ce - 1] == escape && next > end {
+            // An escape at the end of the text (no line terminator after it) is a dangling
+            // continuation too: BuildKit drops it, so the shell never sees it.
+            if ce > pos && raw[ce - 1] == escape {
                 bytes.extend_from_slice(&raw[pos..ce - 1]);
                 map.extend(base + pos..base + ce - 1);
                 continued = true;
@@ -568,6 +570,23 @@ mod tests {
             cmds("echo $(cat a | wc -l) ${X:-a b} `id -u`"),
             vec![vec!["echo", "$(cat a | wc -l)", "${X:-a b}", "`id -u`"]]
         );
+    }
+
+    #[test]
+    fn dangling_continuation_at_the_end_is_not_a_word() {
+        for (t, escape) in [
+            ("npm install \\", b'\\'),
+            ("npm install \\  ", b'\\'),
+            ("npm install \\\n", b'\\'),
+            ("npm install \\\r\n", b'\\'),
+            ("npm install `", b'`'),
+        ] {
+            let s = parse(t, 0..t.len(), Mode::Dockerfile { escape });
+            let c = &s.commands[0];
+            let w: Vec<_> = c.words.iter().map(|w| w.value.as_str()).collect();
+            assert_eq!(w, ["npm", "install"], "{t:?}");
+            assert_eq!(&t[c.range.clone()], "npm install", "{t:?}");
+        }
     }
 
     #[test]

@@ -185,3 +185,28 @@ fn left_alone_forms() {
     unchanged("FROM alpine:3\nRUN echo apk add curl\n");
     unchanged("FROM alpine:3\nRUN $APK add curl\n");
 }
+
+#[test]
+fn messages_say_what_was_removed() {
+    let messages = |input: &str| -> Vec<String> {
+        run(input, &ONLY)
+            .unwrap()
+            .applied
+            .iter()
+            .map(|a| a.message.clone())
+            .collect()
+    };
+    let whole = messages(
+        "FROM alpine:3.20\nRUN apk update && apk add curl git && rm -rf /var/cache/apk/*\n",
+    );
+    assert!(whole.contains(&"removed `apk update`: every apk add of the RUN uses --no-cache, which fetches the index itself".to_string()), "{whole:?}");
+    assert!(
+        whole.contains(
+            &"removed the `rm` of /var/cache/apk: every apk add uses --no-cache, so it stays empty"
+                .to_string()
+        ),
+        "{whole:?}"
+    );
+    let part = messages("FROM alpine:3.20\nRUN apk add curl; rm -rf /var/cache/apk/* /tmp/*\n");
+    assert!(part.contains(&"removed /var/cache/apk from the `rm`: every apk add uses --no-cache, so it stays empty".to_string()), "{part:?}");
+}

@@ -258,3 +258,206 @@ fn left_alone_forms() {
     );
     unchanged("FROM debian:12\nRUN $APT install curl\n");
 }
+
+#[test]
+fn dangling_continuation_on_the_last_line() {
+    // The cleanup goes after the last word, before the escape: `\ &&` would be an escaped space.
+    for (input, expected) in [
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl \\\n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\\n",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl \\",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl\\  \n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\\  \n",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl \\\n\n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\\n\n",
+        ),
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl \\\n# done\n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\\n# done\n",
+        ),
+        (
+            "FROM debian:12\r\nRUN apt-get update && apt-get install -y curl \\\r\n",
+            "FROM debian:12\r\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\\r\n",
+        ),
+        (
+            "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y curl `\n",
+            "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* `\n",
+        ),
+        (
+            "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y curl `",
+            "# escape=`\nFROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* `",
+        ),
+    ] {
+        let out = run(input, &ONLY).unwrap();
+        assert_eq!(out.output, expected, "input: {input:?}");
+        let again = run(&out.output, &ONLY).unwrap();
+        assert_eq!(again.output, out.output, "not idempotent: {input:?}");
+    }
+}
+
+fn with_context(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+fn ctx_opts(dir: &std::path::Path) -> Opts<'_> {
+    Opts {
+        context: Some(dir),
+        ..ONLY
+    }
+}
+
+/// The lists-removal skip of a run (none when the fix applied).
+fn lists_skip(input: &str, opts: &Opts) -> Option<String> {
+    let out = run(input, opts).unwrap();
+    let skip = out
+        .skipped
+        .iter()
+        .find(|k| k.reason.starts_with("package lists kept"))
+        .map(|k| k.reason.clone());
+    assert_eq!(
+        skip.is_some(),
+        !out.output.contains("/var/lib/apt/lists"),
+        "{input}"
+    );
+    skip
+}
+
+#[test]
+fn a_later_script_or_make_target_that_installs_keeps_the_lists() {
+    let dir = with_context(&[
+        ("install.sh", "#!/bin/sh\nset -e\napt-get install -y jq\n"),
+        (
+            "Makefile",
+            "all:\n\techo hi\n\ndeps:\n\t@apt-get install -y \\\n\t  jq\n",
+        ),
+        (
+            "tools/setup.py",
+            "import subprocess\nsubprocess.run([\"apt-get\", \"install\", \"-y\", \"jq\"])\n",
+        ),
+    ]);
+    let o = ctx_opts(dir.path());
+    let head = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n";
+    let cases = [
+        (
+            "COPY install.sh /tmp/\nRUN /tmp/install.sh\n",
+            "the RUN on line 4 runs `/tmp/install.sh`, which uses apt without its own `apt-get update`",
+        ),
+        (
+            "WORKDIR /src\nCOPY . .\nRUN make deps\n",
+            "the RUN on line 5 runs `make deps`, which uses apt",
+        ),
+        (
+            "WORKDIR /src\nCOPY . .\nRUN sh install.sh\n",
+            "the RUN on line 5 runs `install.sh`, which uses apt",
+        ),
+        (
+            "WORKDIR /src\nCOPY . .\nRUN sh -c 'set -e; ./install.sh'\n",
+            "the RUN on line 5 runs `./install.sh`, which uses apt",
+        ),
+        (
+            "COPY tools/ /opt/tools/\nRUN python3 /opt/tools/setup.py\n",
+            "the RUN on line 4 runs `/opt/tools/setup.py`, which uses apt",
+        ),
+        (
+            "FROM base\nCOPY install.sh /tmp/\nRUN /tmp/install.sh\n",
+            "the RUN on line 5 runs `/tmp/install.sh`, which uses apt",
+        ),
+    ];
+    for (rest, why) in cases {
+        let input = if rest.starts_with("FROM base") {
+            format!("{}{rest}", head.replace("slim\n", "slim AS base\n"))
+        } else {
+            format!("{head}{rest}")
+        };
+        let skip = lists_skip(&input, &o).unwrap_or_else(|| panic!("lists removed: {input}"));
+        assert!(skip.contains(why), "{skip}");
+    }
+}
+
+#[test]
+fn a_later_script_dockopt_cannot_read_keeps_the_lists() {
+    let dir = with_context(&[
+        ("install.sh", "apt-get install -y jq\n"),
+        ("build.sh", "echo build\n"),
+    ]);
+    let head = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n";
+    // Not in the context, copied from another stage, or no context at all.
+    for (rest, opts) in [
+        ("RUN ./gradlew build\n", ctx_opts(dir.path())),
+        (
+            "COPY --from=tools /x/setup.sh /tmp/\nRUN /tmp/setup.sh\n",
+            ctx_opts(dir.path()),
+        ),
+        ("RUN make\n", ctx_opts(dir.path())),
+        // After a `cd`, `./build.sh` is not necessarily the context's (harmless) build.sh.
+        (
+            "WORKDIR /src\nCOPY build.sh ./\nRUN cd /opt/x && ./build.sh\n",
+            ctx_opts(dir.path()),
+        ),
+        ("COPY install.sh /tmp/\nRUN /tmp/install.sh\n", ONLY),
+    ] {
+        let input = format!("{head}{rest}");
+        let skip = lists_skip(&input, &opts).unwrap_or_else(|| panic!("lists removed: {input}"));
+        assert!(
+            skip.contains("which dockopt cannot read from the build context (it may use apt)"),
+            "{skip}"
+        );
+    }
+}
+
+#[test]
+fn later_scripts_that_do_not_need_the_lists() {
+    let dir = with_context(&[
+        ("build.sh", "#!/bin/sh\nmake -j4\n"),
+        ("Makefile", "all:\n\tcc -o app app.c\n"),
+        ("refresh.sh", "apt-get update\napt-get install -y jq\n"),
+    ]);
+    let o = ctx_opts(dir.path());
+    let head = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nWORKDIR /src\nCOPY . .\n";
+    for rest in [
+        "RUN ./build.sh\n",
+        "RUN make\n",
+        "RUN sh refresh.sh\n",
+        "RUN apt-get update && ./missing.sh\n",
+        "RUN echo done\n",
+        // `case` patterns and settings files run nothing.
+        "RUN case \"$TARGETPLATFORM\" in \\\n  linux/amd64) A=x ;; \\\n  linux/arm/v8 | */arm64) A=y ;; \\\n  esac\n",
+        "RUN case \"$T\" in linux/arm/v7|linux/arm/v8) A=y ;; *) A=n ;; esac\n",
+        "RUN <<EOF\ncase \"$T\" in\n  linux/arm/v8) A=y ;;\nesac\nEOF\n",
+        "RUN . /etc/os-release && echo \"$VERSION_CODENAME\"\n",
+        "RUN python3 -m venv .venv && . .venv/bin/activate && pip install flask\n",
+    ] {
+        let input = format!("{head}{rest}");
+        assert_eq!(lists_skip(&input, &o), None, "{input}");
+    }
+}
+
+#[test]
+fn the_lists_message_says_what_was_added() {
+    let out = run(
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n",
+        &ONLY,
+    )
+    .unwrap();
+    let m: Vec<&str> = out.applied.iter().map(|a| a.message.as_str()).collect();
+    assert_eq!(
+        m,
+        [
+            "added `rm -rf /var/lib/apt/lists/*` at the end of the RUN: the package lists (typically 20-50 MB) no longer stay in the layer"
+        ]
+    );
+}

@@ -948,3 +948,24 @@ fn venv_inside_the_copy_still_moves() {
         out.skipped
     );
 }
+
+#[test]
+fn refusal_messages_use_the_right_article() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("package.json"),
+        r#"{"name":"web","scripts":{"install":"node-gyp rebuild"}}"#,
+    )
+    .unwrap();
+    std::fs::write(d.path().join("package-lock.json"), "{}").unwrap();
+    let text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+    let out = run(text, &opts(d.path())).unwrap();
+    assert_eq!(out.output, text);
+    assert!(
+        out.skipped.iter().any(|s| s
+            .reason
+            .contains("package.json has an install script (`node-gyp rebuild`)")),
+        "{:?}",
+        out.skipped
+    );
+}

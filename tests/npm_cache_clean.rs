@@ -181,3 +181,62 @@ fn must_not_touch() {
         unchanged(input, c);
     }
 }
+
+#[test]
+fn dangling_continuation_on_the_last_line() {
+    // The cleanup goes after the last word, before the escape: `\ &&` would be an escaped space.
+    let head = "FROM node:20-slim\nWORKDIR /a\nCOPY package.json ./\n";
+    for (run_line, expected) in [
+        (
+            "RUN npm install \\\n",
+            "RUN npm install && npm cache clean --force \\\n",
+        ),
+        (
+            "RUN npm install \\",
+            "RUN npm install && npm cache clean --force \\",
+        ),
+        (
+            "RUN npm install \\\n\n",
+            "RUN npm install && npm cache clean --force \\\n\n",
+        ),
+    ] {
+        let input = format!("{head}{run_line}");
+        let out = run(&input, &NO_CONTEXT).unwrap();
+        assert_eq!(out.output, format!("{head}{expected}"), "input: {input:?}");
+        assert_eq!(run(&out.output, &NO_CONTEXT).unwrap().output, out.output);
+    }
+}
+
+#[test]
+fn a_later_script_that_installs_offline_keeps_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("package.json"), r#"{"name": "web"}"#).unwrap();
+    fs::write(
+        dir.path().join("build.sh"),
+        "#!/bin/sh\nnpm ci --prefer-offline\nnpm run build\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("test.sh"), "#!/bin/sh\nnpm test\n").unwrap();
+    let head = "FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\nCOPY . .\n";
+    let out = run(
+        &format!("{head}RUN sh build.sh\n"),
+        &opts(Some(dir.path()), false),
+    )
+    .unwrap();
+    assert!(!out.output.contains("cache clean"), "{}", out.output);
+    assert!(
+        out.skipped.iter().any(|k| k.reason
+            == "npm's cache kept: the RUN on line 6 runs `build.sh`, which installs from it offline"),
+        "{:?}",
+        out.skipped
+    );
+    let out = run(
+        &format!("{head}RUN sh test.sh\n"),
+        &opts(Some(dir.path()), false),
+    )
+    .unwrap();
+    assert!(
+        out.output
+            .contains("RUN npm install && npm cache clean --force\n")
+    );
+}

@@ -165,3 +165,66 @@ fn left_alone_forms() {
     unchanged("FROM fedora:40\nRUN dnf list installed && dnf info bash\n");
     unchanged("FROM fedora:40\nRUN rpm -ivh x.rpm\n");
 }
+
+#[test]
+fn dangling_continuation_on_the_last_line() {
+    // The cleanup goes after the last word, before the escape: `\ &&` would be an escaped space.
+    for (input, expected) in [
+        (
+            "FROM centos:7\nRUN yum install -y httpd \\\n",
+            "FROM centos:7\nRUN yum install -y httpd && yum clean all \\\n",
+        ),
+        (
+            "FROM centos:7\nRUN yum install -y httpd \\",
+            "FROM centos:7\nRUN yum install -y httpd && yum clean all \\",
+        ),
+        (
+            "FROM centos:7\nRUN yum install -y httpd \\\n\n# end\n",
+            "FROM centos:7\nRUN yum install -y httpd && yum clean all \\\n\n# end\n",
+        ),
+        (
+            "# escape=`\nFROM centos:7\nRUN yum install -y httpd `\n",
+            "# escape=`\nFROM centos:7\nRUN yum install -y httpd && yum clean all `\n",
+        ),
+    ] {
+        let out = run(input, &ONLY).unwrap();
+        assert_eq!(out.output, expected, "input: {input:?}");
+        assert_eq!(run(&out.output, &ONLY).unwrap().output, out.output);
+    }
+}
+
+#[test]
+fn a_later_script_that_reads_only_the_cache_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("offline.sh"),
+        "#!/bin/sh\ndnf -C install -y jq\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("online.sh"),
+        "#!/bin/sh\ndnf install -y jq\n",
+    )
+    .unwrap();
+    let opts = Opts {
+        context: Some(dir.path()),
+        ..ONLY
+    };
+    let head = "FROM fedora:40\nRUN dnf install -y httpd\nWORKDIR /src\nCOPY . .\n";
+    let out = run(&format!("{head}RUN ./offline.sh\n"), &opts).unwrap();
+    assert!(!out.output.contains("clean all"), "{}", out.output);
+    assert!(
+        out.skipped.iter().any(|k| k.reason
+            == "dnf's cache kept: the RUN on line 5 runs `./offline.sh`, which reads only the cache"),
+        "{:?}",
+        out.skipped
+    );
+    // A call without -C downloads the metadata again; an unread script is not assumed to use -C.
+    for rest in ["RUN ./online.sh\n", "RUN ./missing.sh\n"] {
+        let out = run(&format!("{head}{rest}"), &opts).unwrap();
+        assert!(
+            out.output.contains("dnf install -y httpd && dnf clean all"),
+            "{rest}"
+        );
+    }
+}

@@ -214,7 +214,7 @@ fn drop_update(
             NAME,
             anchor,
             Applicability::Safe,
-            "removed apk update: every apk add of the RUN uses --no-cache",
+            "removed `apk update`: every apk add of the RUN uses --no-cache, which fetches the index itself",
             vec![e],
         ),
         None => out.skip(
@@ -372,14 +372,13 @@ fn drop_cache_rm(
                 })
                 .collect()
         };
+        let message = if whole {
+            "removed the `rm` of /var/cache/apk: every apk add uses --no-cache, so it stays empty"
+        } else {
+            "removed /var/cache/apk from the `rm`: every apk add uses --no-cache, so it stays empty"
+        };
         match edits {
-            Some(edits) => out.fix(
-                NAME,
-                anchor,
-                Applicability::Safe,
-                "removed the now-empty /var/cache/apk from rm: every apk add uses --no-cache",
-                edits,
-            ),
+            Some(edits) => out.fix(NAME, anchor, Applicability::Safe, message, edits),
             None => out.skip(
                 NAME,
                 anchor,

@@ -57,7 +57,10 @@ and with `--unsafe`, `apt-get install -y --no-install-recommends curl ca-certifi
   them), nor from a RUN without an update, and `/var/lib/dpkg` is never touched.
 - The lists are kept when a later RUN of the same stage, or of a stage built `FROM` it, runs
   `apt-get install` (or `apt-cache`, `aptitude`) without its own `apt-get update`: it needs them.
-  Reported as a skip that names the line.
+  The scripts and make targets that RUN runs from the build context (`./install.sh`, `sh x.sh`,
+  `python x.py`, `make deps`) are read and count the same; one dockopt cannot map to a context file
+  (not copied from the context, no context, a `Makefile` it cannot find) may run apt, so the lists are
+  kept too. Reported as a skip that names the line and the script.
 - A RUN that already removes `/var/lib/apt/lists`, or mounts a cache (or any mount) over
   `/var/lib/apt/lists` or `/var/lib/apt`, keeps its lists as they are (skip). With `--cache-mounts` on
   a BuildKit file, a RUN that gets a cache mount for apt keeps its lists in that mount instead (skip).
@@ -344,12 +347,13 @@ fn remove_lists(
         }
     };
     // A later RUN that reads the lists without downloading them again needs them.
-    if let Some(line) = later_list_reader(doc, idx) {
+    if let Some(later) = later_list_reader(doc, cx, idx) {
         out.skip(
             NAME,
             anchor,
             format!(
-                "package lists kept: the RUN on line {line} uses apt without its own `apt-get update`"
+                "package lists kept: {}",
+                later.describe(LISTS_USE, "use apt")
             ),
         );
         return;
@@ -359,23 +363,25 @@ fn remove_lists(
         anchor,
         Applicability::Safe,
         format!(
-            "removed the apt package lists at the end of the RUN ({})",
+            "added `{}` at the end of the RUN: the package lists (typically 20-50 MB) no longer stay in the layer",
             apt.clean
         ),
         vec![edit::append_command(last, &apt.clean)],
     );
 }
 
-/// The line of the first later RUN (same stage, or a stage built on it) that reads the package lists
-/// before downloading them again.
-pub(crate) fn later_list_reader(doc: &Document, idx: usize) -> Option<usize> {
-    hygiene::later_need(doc, idx, &|inst: &Instruction| {
-        hygiene::combine(
-            hygiene::word_streams(doc, inst)
-                .iter()
-                .map(|w| lists_use(w)),
-        )
-    })
+/// What a later RUN that needs the package lists does, for messages.
+pub(crate) const LISTS_USE: &str = "uses apt without its own `apt-get update`";
+
+/// The first later RUN (same stage, or a stage built on it) that reads the package lists before
+/// downloading them again, itself or in a script or make target it runs from the build context. A
+/// script dockopt cannot read may run apt: it counts as reading them.
+pub(crate) fn later_list_reader(
+    doc: &Document,
+    cx: &PassContext,
+    idx: usize,
+) -> Option<hygiene::Later> {
+    hygiene::later_need_through_scripts(doc, cx, idx, &lists_use, Use::Needs)
 }
 
 /// Whether a word stream runs an apt command that needs the lists before any `apt-get update`.

@@ -102,7 +102,7 @@ impl Pass for CacheMounts {
             let mut flags = String::new();
             let mut tools = Vec::new();
             for (name, tool) in &TABLE.cache_mounts {
-                match plan(doc, idx, inst, name, tool) {
+                match plan(doc, cx, idx, inst, name, tool) {
                     Plan::NotUsed => {}
                     // Said once per file.
                     Plan::Refused(anchor, reason) if reason == NOT_BUILDKIT => {
@@ -152,7 +152,7 @@ pub fn offered(doc: &Document, cx: &PassContext, idx: usize, tool: &str) -> Opti
     }
     let inst = doc.instructions.get(idx)?;
     let spec = TABLE.cache_mounts.get(tool)?;
-    match plan(doc, idx, inst, tool, spec) {
+    match plan(doc, cx, idx, inst, tool, spec) {
         Plan::Mount(targets) => Some(targets.join(" and ")),
         Plan::NotUsed | Plan::Refused(..) => {
             // Already mounted by this pass in an earlier round: still a mount instead of a deletion.
@@ -206,7 +206,14 @@ fn fills(cmd: &SimpleCommand, name: &str, tool: &MountTool, updated: &mut bool) 
     contains(&tool.subcommands, &sub.value).then_some(call.program.range.start)
 }
 
-fn plan(doc: &Document, idx: usize, inst: &Instruction, name: &str, tool: &MountTool) -> Plan {
+fn plan(
+    doc: &Document,
+    cx: &PassContext,
+    idx: usize,
+    inst: &Instruction,
+    name: &str,
+    tool: &MountTool,
+) -> Plan {
     let scripts = hygiene::all_scripts(doc, inst);
     let calls = filling_calls(&scripts, name, tool);
     let Some(&anchor) = calls.first() else {
@@ -295,7 +302,7 @@ fn plan(doc: &Document, idx: usize, inst: &Instruction, name: &str, tool: &Mount
         }
     }
     // Something later needs the cache in the image, or something earlier put it there.
-    if let Some(why) = needed_elsewhere(doc, idx, name, tool, &targets) {
+    if let Some(why) = needed_elsewhere(doc, cx, idx, name, tool, &targets) {
         return refuse(why);
     }
     Plan::Mount(targets)
@@ -414,6 +421,7 @@ fn non_root_user(doc: &Document, idx: usize) -> Option<String> {
 /// Why the cache must stay in the image, if it must.
 fn needed_elsewhere(
     doc: &Document,
+    cx: &PassContext,
     idx: usize,
     name: &str,
     tool: &MountTool,
@@ -421,10 +429,11 @@ fn needed_elsewhere(
 ) -> Option<String> {
     // apt: a later RUN that reads the lists without updating them.
     if name == "apt"
-        && let Some(line) = apt_hygiene::later_list_reader(doc, idx)
+        && let Some(later) = apt_hygiene::later_list_reader(doc, cx, idx)
     {
         return Some(format!(
-            "the RUN on line {line} uses apt without its own `apt-get update` and needs the lists in the image"
+            "{} and needs the lists in the image",
+            later.describe(apt_hygiene::LISTS_USE, "use apt")
         ));
     }
     // A later offline or network-less use of the tool.

@@ -3,7 +3,9 @@
 //! and which mounts already cover a cache directory.
 
 use crate::model::{Detail, Document, Instruction, Kind};
-use crate::recognize::basename;
+use crate::passes::PassContext;
+use crate::passes::context_files::{context_file, script_run};
+use crate::recognize::{basename, effective_words};
 use crate::shell::{self, Mode, Script, SimpleCommand};
 
 /// Shells whose `-c` understands `&&`, `;` and POSIX quoting.
@@ -64,12 +66,21 @@ pub fn later_need(
     idx: usize,
     judge: &dyn Fn(&Instruction) -> Use,
 ) -> Option<usize> {
+    later_need_at(doc, idx, &|_, inst| judge(inst))
+}
+
+/// [`later_need`] with a judge that also gets the index of the RUN it judges.
+pub fn later_need_at(
+    doc: &Document,
+    idx: usize,
+    judge: &dyn Fn(usize, &Instruction) -> Use,
+) -> Option<usize> {
     let stage = doc.instructions.get(idx)?.stage?;
     fn walk(
         doc: &Document,
         stage: usize,
         from: usize,
-        judge: &dyn Fn(&Instruction) -> Use,
+        judge: &dyn Fn(usize, &Instruction) -> Use,
         depth: usize,
     ) -> Option<usize> {
         for i in from..doc.stages[stage].instructions.end {
@@ -77,7 +88,7 @@ pub fn later_need(
             if inst.kind != Kind::Run {
                 continue;
             }
-            match judge(inst) {
+            match judge(i, inst) {
                 Use::Needs => return Some(doc.line(inst.keyword.start)),
                 Use::Recreates => return None,
                 Use::Neither => {}
@@ -141,10 +152,365 @@ pub fn word_streams(doc: &Document, inst: &Instruction) -> Vec<Vec<String>> {
 }
 
 fn split_quoted(v: &str) -> Vec<String> {
-    v.split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '"' | '\''))
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    v.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                ';' | '&' | '|' | '(' | ')' | '"' | '\'' | '`' | '[' | ']' | '{' | '}' | ','
+            )
+    })
+    .filter(|s| !s.is_empty())
+    .map(str::to_string)
+    .collect()
+}
+
+/// One piece of what a RUN runs, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Whole commands as words (`;` after each), from the RUN itself (`from: None`) or from a script
+    /// or Makefile of the build context that it runs (`from: Some("`./install.sh`")`).
+    Words {
+        words: Vec<String>,
+        from: Option<String>,
+    },
+    /// A script, program or Makefile that the RUN runs from a path dockopt cannot map to a file of
+    /// the build context: what it does is unknown.
+    Unreadable(String),
+}
+
+/// How deep scripts run by scripts (and `sh -c` strings) are followed.
+const MAX_SCRIPT_DEPTH: usize = 4;
+
+/// What a RUN runs, one stream per script (shell form, each heredoc body, exec form) like
+/// [`word_streams`], with the scripts and make targets it runs from the build context spliced in
+/// where they run (read with [`context_files`](crate::passes::context_files)), and the ones that
+/// cannot be read marked [`Part::Unreadable`].
+pub fn run_parts(
+    doc: &Document,
+    cx: &PassContext,
+    idx: usize,
+    inst: &Instruction,
+) -> Vec<Vec<Part>> {
+    let Some(stage) = inst.stage else {
+        return Vec::new();
+    };
+    let r = Runner {
+        doc,
+        cx,
+        stage,
+        idx,
+    };
+    let mut out: Vec<Vec<Part>> = all_scripts(doc, inst)
+        .iter()
+        .map(|script| {
+            let mut parts = Vec::new();
+            r.commands(&script_commands(script), None, 0, true, false, &mut parts);
+            parts
+        })
+        .collect();
+    if let Detail::Run {
+        command: crate::model::CommandForm::Exec { args, .. },
+        ..
+    } = &inst.detail
+    {
+        let words: Vec<String> = args.iter().map(|a| a.value.clone()).collect();
+        let mut parts = Vec::new();
+        r.commands(&[(words.clone(), words)], None, 0, true, false, &mut parts);
+        out.push(parts);
+    }
+    out
+}
+
+/// Each simple command of a script as (all its words, its words without wrappers such as `sudo`).
+/// The patterns of a `case` (`;; linux/arm64 | */arm64)`) run nothing: their second list is empty.
+fn script_commands(script: &Script) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut in_pattern = false;
+    let mut prev: Option<&SimpleCommand> = None;
+    let mut out = Vec::new();
+    for c in &script.commands {
+        let op = |s: &Option<shell::Separator>| s.as_ref().map(|s| s.op);
+        // After `case X in` (the first pattern on the next line), or after `case X in a |` (the
+        // first pattern list goes on).
+        let after_in = prev.is_some_and(|p| {
+            p.words.first().is_some_and(|w| w.value == "case")
+                && (p.words.last().is_some_and(|w| w.value == "in")
+                    || matches!(op(&p.after), Some("|")))
+        });
+        if matches!(op(&c.before), Some(";;")) || after_in {
+            in_pattern = true;
+        }
+        let pattern = in_pattern && matches!(op(&c.after), Some(")" | "|"));
+        if !matches!(op(&c.after), Some("|")) {
+            in_pattern = false;
+        }
+        let all = c.words.iter().map(|w| w.value.clone()).collect();
+        let eff = if pattern {
+            Vec::new()
+        } else {
+            effective_words(c).iter().map(|w| w.value.clone()).collect()
+        };
+        out.push((all, eff));
+        prev = Some(c);
+    }
+    out
+}
+
+/// A file sourced for its settings, which runs no package manager: `/etc/os-release`, a
+/// virtualenv's `bin/activate`.
+fn settings_file(name: &str, path: &str) -> bool {
+    matches!(name, "." | "source") && (path.starts_with("/etc/") || path.ends_with("bin/activate"))
+}
+
+struct Runner<'a> {
+    doc: &'a Document,
+    cx: &'a PassContext<'a>,
+    stage: usize,
+    idx: usize,
+}
+
+impl Runner<'_> {
+    /// Appends the words of `cmds` to `parts` (only when `with_words`), with what each script or make
+    /// it runs does after it.
+    fn commands(
+        &self,
+        cmds: &[(Vec<String>, Vec<String>)],
+        from: Option<&str>,
+        depth: usize,
+        with_words: bool,
+        mut moved: bool,
+        parts: &mut Vec<Part>,
+    ) {
+        let mut words: Vec<String> = Vec::new();
+        let flush = |words: &mut Vec<String>, parts: &mut Vec<Part>| {
+            if !words.is_empty() {
+                parts.push(Part::Words {
+                    words: std::mem::take(words),
+                    from: from.map(str::to_string),
+                });
+            }
+        };
+        for (all, eff) in cmds {
+            if with_words {
+                for w in all {
+                    words.extend(split_quoted(w));
+                }
+                words.push(";".to_string());
+            }
+            let Some(first) = eff.first() else { continue };
+            let name = basename(first);
+            // After a `cd`, relative paths no longer start at the WORKDIR: they cannot be mapped.
+            if matches!(name, "cd" | "pushd" | "popd") {
+                moved = true;
+                continue;
+            }
+            // `sh -c 'STRING'`: the string is a script.
+            if matches!(name, "sh" | "bash" | "dash" | "ash" | "zsh")
+                && let Some(i) = eff.iter().position(|a| {
+                    a == "-c" || (a.starts_with('-') && !a.starts_with("--") && a.ends_with('c'))
+                })
+                && let Some(text) = eff.get(i + 1)
+            {
+                if depth < MAX_SCRIPT_DEPTH {
+                    flush(&mut words, parts);
+                    let s = shell::parse(text, 0..text.len(), Mode::Plain);
+                    self.commands(
+                        &script_commands(&s),
+                        from,
+                        depth + 1,
+                        with_words,
+                        moved,
+                        parts,
+                    );
+                }
+                continue;
+            }
+            let (what, file) = if matches!(name, "make" | "gmake") {
+                let file = if moved {
+                    None
+                } else {
+                    self.makefile(&eff[1..])
+                };
+                (format!("`{}`", eff.join(" ")), file)
+            } else if let Some(path) = script_run(name, eff).filter(|p| !settings_file(name, p)) {
+                let file = if moved && !path.starts_with('/') {
+                    None
+                } else {
+                    context_file(self.doc, self.cx.context_dir, self.stage, self.idx, path)
+                        .map(|(_, t)| (t, false))
+                };
+                (format!("`{path}`"), file)
+            } else {
+                continue;
+            };
+            flush(&mut words, parts);
+            match file {
+                Some((text, is_make)) if depth < MAX_SCRIPT_DEPTH => {
+                    let text = text.replace("\\\r\n", " ").replace("\\\n", " ");
+                    let text = if is_make { recipe_text(&text) } else { text };
+                    // Every token of the file, so that commands in other languages
+                    // (`subprocess.run(["apt-get", ...])`) are seen too, then the scripts it runs.
+                    let mut tokens = Vec::new();
+                    for line in text.lines() {
+                        if line.trim_start().starts_with('#') {
+                            continue;
+                        }
+                        tokens.extend(split_quoted(line));
+                        tokens.push(";".to_string());
+                    }
+                    parts.push(Part::Words {
+                        words: tokens,
+                        from: Some(what.clone()),
+                    });
+                    let s = shell::parse(&text, 0..text.len(), Mode::Plain);
+                    self.commands(
+                        &script_commands(&s),
+                        Some(&what),
+                        depth + 1,
+                        false,
+                        false,
+                        parts,
+                    );
+                }
+                _ => parts.push(Part::Unreadable(what)),
+            }
+        }
+        flush(&mut words, parts);
+    }
+
+    /// The Makefile `make ARGS` reads (`-f FILE`, `-C DIR`, else GNUmakefile, makefile, Makefile),
+    /// read from the build context, with `true` for "a Makefile".
+    fn makefile(&self, args: &[String]) -> Option<(String, bool)> {
+        let mut file = None;
+        let mut dir = None;
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i].as_str();
+            let next = args.get(i + 1).cloned();
+            if matches!(a, "-f" | "--file" | "--makefile") {
+                file = next;
+                i += 1;
+            } else if matches!(a, "-C" | "--directory") {
+                dir = next;
+                i += 1;
+            } else if let Some(v) = a
+                .strip_prefix("--file=")
+                .or_else(|| a.strip_prefix("--makefile="))
+                .or_else(|| a.strip_prefix("-f").filter(|v| !v.is_empty()))
+            {
+                file = Some(v.to_string());
+            } else if let Some(v) = a
+                .strip_prefix("--directory=")
+                .or_else(|| a.strip_prefix("-C").filter(|v| !v.is_empty()))
+            {
+                dir = Some(v.to_string());
+            }
+            i += 1;
+        }
+        let names = match &file {
+            Some(f) => vec![f.clone()],
+            None => ["GNUmakefile", "makefile", "Makefile"]
+                .map(String::from)
+                .to_vec(),
+        };
+        names.iter().find_map(|n| {
+            let path = match &dir {
+                Some(d) if !n.starts_with('/') => format!("{}/{n}", d.trim_end_matches('/')),
+                _ => n.clone(),
+            };
+            context_file(self.doc, self.cx.context_dir, self.stage, self.idx, &path)
+                .map(|(_, t)| (t, true))
+        })
+    }
+}
+
+/// A Makefile as shell text: recipe lines without their tab and `@`, `-`, `+` prefixes.
+fn recipe_text(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.strip_prefix('\t') {
+            Some(r) => r.trim_start_matches(['@', '-', '+']),
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Where a later RUN's need comes from: its own commands, a script or Makefile it runs, or a file
+/// that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    Run,
+    Script(String),
+    Unreadable(String),
+}
+
+/// A later RUN that needs what an earlier one leaves behind: its line and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Later {
+    pub line: usize,
+    pub via: Via,
+}
+
+impl Later {
+    /// `the RUN on line N DOES`, `the RUN on line N runs `x.sh`, which DOES`, or `the RUN on line N
+    /// runs `x.sh`, which dockopt cannot read from the build context (it may MAY)`.
+    pub fn describe(&self, does: &str, may: &str) -> String {
+        let line = self.line;
+        match &self.via {
+            Via::Run => format!("the RUN on line {line} {does}"),
+            Via::Script(s) => format!("the RUN on line {line} runs {s}, which {does}"),
+            Via::Unreadable(s) => format!(
+                "the RUN on line {line} runs {s}, which dockopt cannot read from the build context (it may {may})"
+            ),
+        }
+    }
+}
+
+/// [`later_need`] through [`run_parts`]: `words_use` judges commands (the RUN's own, and those of the
+/// scripts and Makefiles it runs from the build context); a file that cannot be read counts as
+/// `unreadable`.
+pub fn later_need_through_scripts(
+    doc: &Document,
+    cx: &PassContext,
+    idx: usize,
+    words_use: &dyn Fn(&[String]) -> Use,
+    unreadable: Use,
+) -> Option<Later> {
+    let via = std::cell::RefCell::new(Via::Run);
+    let line = later_need_at(doc, idx, &|i, inst| {
+        let mut verdict = Use::Neither;
+        for stream in run_parts(doc, cx, i, inst) {
+            let (u, v) = parts_use(&stream, words_use, unreadable);
+            match u {
+                Use::Needs => {
+                    *via.borrow_mut() = v;
+                    return Use::Needs;
+                }
+                Use::Recreates => verdict = Use::Recreates,
+                Use::Neither => {}
+            }
+        }
+        verdict
+    })?;
+    Some(Later {
+        line,
+        via: via.into_inner(),
+    })
+}
+
+/// The first decisive use in a stream of parts, and where it comes from.
+fn parts_use(parts: &[Part], words_use: &dyn Fn(&[String]) -> Use, unreadable: Use) -> (Use, Via) {
+    for p in parts {
+        let (u, via) = match p {
+            Part::Words { words, from } => {
+                (words_use(words), from.clone().map_or(Via::Run, Via::Script))
+            }
+            Part::Unreadable(what) => (unreadable, Via::Unreadable(what.clone())),
+        };
+        if u != Use::Neither {
+            return (u, via);
+        }
+    }
+    (Use::Neither, Via::Run)
 }
 
 /// The verdict for a whole RUN from the verdicts of its scripts: any need wins.

@@ -11,6 +11,7 @@ pub mod add_to_copy;
 pub mod apk_no_cache;
 pub mod apt_hygiene;
 pub mod cache_mounts;
+pub mod context_files;
 pub mod deps_first;
 pub mod dockerignore;
 pub mod drop_overridden;

@@ -49,7 +49,8 @@ RUN npm ci --omit=dev && npm cache clean --force
 - The author chose a cache location: `--cache`/`--cache-folder`, or `npm_config_cache` /
   `YARN_CACHE_FOLDER` set by ENV or as a command prefix (skip).
 - A later RUN of the stage (or of a stage built `FROM` it) installs with `--offline` or
-  `--prefer-offline`, which reads that cache (skip with its line).
+  `--prefer-offline`, which reads that cache, itself or in a script or make target it runs from the
+  build context (skip with its line). A script that cannot be read is not assumed to do so.
 - yarn when Yarn 2 or later may be in use: a `.yarnrc.yml` or `.pnp.cjs` in the build context, a
   `packageManager: yarn@2+` in a package.json there, or `corepack`, `yarn set version`, `--immutable`
   in the Dockerfile. There `yarn cache clean` empties the cache Plug'n'Play loads packages from at run
@@ -223,17 +224,17 @@ fn check(
         }
     };
     // A later offline install reads the cache.
-    if let Some(line) = hygiene::later_need(doc, idx, &|i: &Instruction| {
-        hygiene::combine(
-            hygiene::word_streams(doc, i)
-                .iter()
-                .map(|w| offline_use(tool, w)),
-        )
-    }) {
+    // (A script dockopt cannot read is not assumed to install offline: that takes an explicit flag.)
+    if let Some(later) =
+        hygiene::later_need_through_scripts(doc, cx, idx, &|w| offline_use(tool, w), Use::Neither)
+    {
         out.skip(
             NAME,
             anchor,
-            format!("{name}'s cache kept: the RUN on line {line} installs from it offline"),
+            format!(
+                "{name}'s cache kept: {}",
+                later.describe("installs from it offline", "install from it offline")
+            ),
         );
         return;
     }

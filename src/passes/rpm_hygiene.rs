@@ -57,8 +57,10 @@ RUN dnf install -y python3 && dnf update -y && dnf clean all
 - Calls with `--installroot` or another `--config`, or a `--setopt` that moves the cache: a plain
   clean would miss that cache (skip).
 - A later RUN of the stage (or of a stage built `FROM` it) that reads only the cache (`dnf -C`,
-  `--cacheonly`) keeps it (skip with its line). For zypper, which does not always refresh metadata by
-  itself, a later zypper call gets the metadata kept: `zypper clean` (packages only) is appended.
+  `--cacheonly`), itself or in a script or make target it runs from the build context, keeps it
+  (skip with its line). A script that cannot be read is not assumed to use `-C`. For zypper, which
+  does not always refresh metadata by itself, a later zypper call gets the metadata kept:
+  `zypper clean` (packages only) is appended.
 - Calls through `sudo` or `exec`, a RUN with a background job (`&`), a RUN ending with `exit` or a
   `)`, and RUNs under a non-POSIX `SHELL` get no appended clean (skip with the reason).
 - Exec-form RUN and `sh -c "..."` strings are left alone. Calls inside heredoc bodies are reported,
@@ -75,7 +77,7 @@ impl Pass for RpmHygiene {
         &INFO
     }
 
-    fn run(&self, doc: &Document, _cx: &PassContext, out: &mut Findings) {
+    fn run(&self, doc: &Document, cx: &PassContext, out: &mut Findings) {
         for (idx, inst) in doc.instructions.iter().enumerate() {
             // Only RUN instructions run package managers.
             if inst.kind != Kind::Run {
@@ -99,7 +101,7 @@ impl Pass for RpmHygiene {
                 for (mgr, call) in &calls {
                     add_yes(mgr, call, out);
                 }
-                add_clean(doc, idx, inst, &family, script, &calls, out);
+                add_clean(doc, cx, idx, inst, &family, script, &calls, out);
             }
         }
     }
@@ -173,8 +175,10 @@ fn is_clean(mgr: &Rpm, call: &ToolCall) -> bool {
                 .is_some_and(|w| w.value == "all"))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn add_clean(
     doc: &Document,
+    cx: &PassContext,
     idx: usize,
     inst: &Instruction,
     family: &[&'static Rpm],
@@ -261,14 +265,17 @@ fn add_clean(
     };
     // A later RUN that reads only the cache needs it; zypper keeps its metadata for later zypper calls.
     let mut args = mgr.clean_args.as_str();
-    if let Some(line) = later_cache_reader(doc, idx, family) {
+    if let Some(later) = later_cache_reader(doc, cx, idx, family) {
         match &mgr.clean_args_if_used_later {
             Some(a) => args = a,
             None => {
                 out.skip(
                     NAME,
                     anchor,
-                    format!("{name}'s cache kept: the RUN on line {line} reads only the cache"),
+                    format!(
+                        "{name}'s cache kept: {}",
+                        later.describe("reads only the cache", "read only the cache")
+                    ),
                 );
                 return;
             }
@@ -308,14 +315,16 @@ fn cache_use(family: &[&'static Rpm], words: &[String]) -> Use {
     Use::Neither
 }
 
-fn later_cache_reader(doc: &Document, idx: usize, family: &[&'static Rpm]) -> Option<usize> {
-    hygiene::later_need(doc, idx, &|inst: &Instruction| {
-        hygiene::combine(
-            hygiene::word_streams(doc, inst)
-                .iter()
-                .map(|w| cache_use(family, w)),
-        )
-    })
+/// The first later RUN that reads the family's cache, itself or in a script or make target it runs
+/// from the build context. A later call without `-C` downloads the metadata again, so a script
+/// dockopt cannot read does not count.
+fn later_cache_reader(
+    doc: &Document,
+    cx: &PassContext,
+    idx: usize,
+    family: &[&'static Rpm],
+) -> Option<hygiene::Later> {
+    hygiene::later_need_through_scripts(doc, cx, idx, &|w| cache_use(family, w), Use::Neither)
 }
 
 /// Calls inside heredoc bodies are reported, never edited.

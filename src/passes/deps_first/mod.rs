@@ -364,6 +364,15 @@ pub(crate) fn parent(rel: &str) -> &str {
 }
 
 /// Whether the text of a manifest is empty (an empty file parses as an empty document).
+/// `a` or `an` before `word` in a message (by its first letter: `an install script`, `a path`).
+pub(crate) fn a_or_an(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 pub(crate) fn blank(text: &str) -> bool {
     text.trim().is_empty()
 }
@@ -1741,6 +1750,15 @@ fn copy_lines(doc: &Document, whole: &Whole, files: &[String], dirs: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn articles() {
+        assert_eq!(a_or_an("install"), "an");
+        assert_eq!(a_or_an("artifact"), "an");
+        assert_eq!(a_or_an("index"), "an");
+        assert_eq!(a_or_an("postinstall"), "a");
+        assert_eq!(a_or_an("tool.uv.index"), "a");
+    }
 
     #[test]
     fn context_root_spellings() {

@@ -380,7 +380,8 @@ fn check_package(
             };
             let Some(dirs) = DATA.safe_lifecycle_scripts.get(cmd.trim()) else {
                 return Err(format!(
-                    "{rel} has a {name} script (`{cmd}`) that may read project files"
+                    "{rel} has {} {name} script (`{cmd}`) that may read project files",
+                    super::a_or_an(name)
                 ));
             };
             for d in dirs {

@@ -97,7 +97,8 @@ pub fn needs(dir: &str, ctx: &Ctx) -> Result<Need, String> {
         if matches!(t, "path" | "artifact") {
             let url = r.get("url").and_then(Value::as_str).unwrap_or("?");
             return Err(format!(
-                "{cj} has a {t} repository ({url}): the install needs local files"
+                "{cj} has {} {t} repository ({url}): the install needs local files",
+                super::a_or_an(t)
             ));
         }
     }

@@ -321,7 +321,8 @@ fn uv_local_settings(file: &str, prefix: &str, t: Option<&toml::Table>) -> Resul
             && !remote(u)
         {
             return Err(format!(
-                "{file} has a {prefix}index with url {u}, a local path the pass does not copy"
+                "{file} has {} {prefix}index with url {u}, a local path the pass does not copy",
+                super::a_or_an(&format!("{prefix}index"))
             ));
         }
     }

@@ -8,6 +8,7 @@ use super::context::Context;
 use super::table::TABLE;
 use crate::dockerignore_match::{Pattern, go_clean};
 use crate::model::{CommandForm, CopySource, Detail, Document, Instruction, Kind, env_pairs};
+use crate::passes::context_files::script_run;
 use crate::recognize::{basename, effective_words, is_pip, is_python};
 use crate::shell::{self, Mode};
 
@@ -435,54 +436,6 @@ fn looks_like_script(w: &str) -> bool {
     .iter()
     .any(|e| w.ends_with(e))
         || w.starts_with("./")
-}
-
-/// The script a command runs from a file: `./build.sh`, `scripts/x.sh`, `sh x.sh`, `bash -e x.sh`,
-/// `. ./env.sh`, `python x.py`, `node x.js`.
-fn script_run<'w>(name: &str, words: &'w [String]) -> Option<&'w str> {
-    let first = words.first()?.as_str();
-    if first.contains(['$', '`']) {
-        return None;
-    }
-    let system = [
-        "/bin/",
-        "/sbin/",
-        "/usr/bin/",
-        "/usr/sbin/",
-        "/usr/local/bin/",
-    ];
-    if (first.starts_with("./")
-        || first.starts_with("../")
-        || first.ends_with(".sh")
-        || (first.contains('/') && !system.iter().any(|p| first.starts_with(p))))
-        && !is_python(name)
-        && !is_pip(name)
-    {
-        return Some(first);
-    }
-    let interpreter = matches!(
-        name,
-        "sh" | "bash" | "ash" | "dash" | "zsh" | "." | "source" | "node" | "ruby" | "perl" | "php"
-    ) || is_python(name);
-    if !interpreter {
-        return None;
-    }
-    let mut i = 1;
-    while i < words.len() {
-        let a = words[i].as_str();
-        // `sh -c '...'` runs a string; `python -m mod` a module; `-` reads stdin.
-        if a == "-m" || a == "-c" || a == "-e" && name != "sh" && name != "bash" || a == "-" {
-            return None;
-        }
-        if a.starts_with('-') && !a.starts_with("--") && a.ends_with('c') && !is_python(name) {
-            return None;
-        }
-        if !a.starts_with('-') {
-            return (!a.contains(['$', '`'])).then_some(a);
-        }
-        i += if a == "-o" { 2 } else { 1 };
-    }
-    None
 }
 
 /// The words of a script's text that may name files: split on blanks, quotes, brackets and `=`.

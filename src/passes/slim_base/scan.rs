@@ -4,10 +4,10 @@
 //! from the build context), and the bash and locale use that matters for alpine. The pass decides
 //! from these facts; this module only collects them.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use crate::model::{CommandForm, CopySource, Detail, Document, Kind, Spanned, env_pairs};
-use crate::passes::PassContext;
+use crate::model::{CommandForm, Detail, Document, Kind, Spanned, env_pairs};
+use crate::passes::{PassContext, context_files};
 use crate::recognize::{self, basename};
 use crate::shell::{self, Mode, SimpleCommand, Word};
 
@@ -18,8 +18,6 @@ mod python;
 
 /// How deep nested scripts, `sh -c` strings and substitutions are followed.
 const MAX_DEPTH: usize = 4;
-/// Larger files in the build context are not read.
-const MAX_FILE: u64 = 512 * 1024;
 
 /// Where a command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -971,142 +969,13 @@ impl Scanner<'_> {
         }
     }
 
-    /// Finds the build-context file that a COPY or ADD of this stage put at `path` (a container path,
-    /// relative to the WORKDIR in effect), and reads it. Falls back to `path` relative to the context.
+    /// The build-context file that a COPY or ADD of this stage put at `path`, read.
     fn context_file(&self, path: &str) -> Option<(PathBuf, String)> {
-        if path.contains('$') {
-            return None;
-        }
-        let wd = self
-            .doc
-            .workdir_before(self.idx)
-            .unwrap_or_else(|| "/".into());
-        let target = crate::model::normalize_path(&if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("{wd}/{path}")
-        });
-        for (ci, inst) in self
-            .doc
-            .stage_body(self.stage)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-        {
-            if ci >= self.idx
-                || !matches!(inst.kind, Kind::Copy | Kind::Add)
-                || inst.flag("from").is_some()
-            {
-                continue;
-            }
-            let Detail::Copy { sources, dest } = &inst.detail else {
-                continue;
-            };
-            let paths: Vec<&Spanned> = sources
-                .iter()
-                .filter_map(|s| match s {
-                    CopySource::Path(p) => Some(p),
-                    CopySource::HereDoc(_) => None,
-                })
-                .collect();
-            let cwd = self.doc.workdir_before(ci).unwrap_or_else(|| "/".into());
-            let dest_abs = crate::model::normalize_path(&if dest.value.starts_with('/') {
-                dest.value.clone()
-            } else {
-                format!("{cwd}/{}", dest.value)
-            });
-            let dest_is_dir = dest.value.ends_with('/')
-                || dest.value == "."
-                || paths.len() > 1
-                || sources.len() > 1;
-            for src in paths {
-                let s = src.value.trim_start_matches("./").trim_start_matches('/');
-                let s = s.trim_end_matches('/');
-                if s.contains("://") || s.contains('$') {
-                    continue;
-                }
-                let s_dir = s.is_empty() || s == "." || self.context_is_dir(s);
-                if s_dir {
-                    let rest = if dest_abs == "/" {
-                        target.strip_prefix('/')
-                    } else {
-                        target.strip_prefix(&format!("{dest_abs}/"))
-                    };
-                    if let Some(rest) = rest {
-                        let rel = if s.is_empty() || s == "." {
-                            PathBuf::from(rest)
-                        } else {
-                            Path::new(s).join(rest)
-                        };
-                        if let Some(t) = self.read_context(&rel) {
-                            return Some((rel, t));
-                        }
-                    }
-                    continue;
-                }
-                let file = basename(s);
-                let tbase = basename(&target);
-                let tparent = &target[..target.len() - tbase.len()].trim_end_matches('/');
-                let tparent = if tparent.is_empty() { "/" } else { tparent };
-                let matches = if s.contains(['*', '?', '[']) {
-                    tparent == dest_abs && glob_match(file, tbase)
-                } else if dest_is_dir || self.dest_is_existing_dir_guess(&dest_abs, &target) {
-                    tparent == dest_abs && file == tbase
-                } else {
-                    dest_abs == target
-                };
-                if matches {
-                    let rel = if s.contains(['*', '?', '[']) {
-                        Path::new(s).parent().unwrap_or(Path::new("")).join(tbase)
-                    } else {
-                        PathBuf::from(s)
-                    };
-                    if let Some(t) = self.read_context(&rel) {
-                        return Some((rel, t));
-                    }
-                }
-            }
-        }
-        // No COPY put it there: try the path as written, relative to the context.
-        if !path.starts_with('/') {
-            let rel = PathBuf::from(path.trim_start_matches("./"));
-            if let Some(t) = self.read_context(&rel) {
-                return Some((rel, t));
-            }
-        }
-        None
+        context_files::context_file(self.doc, self.cx.context_dir, self.stage, self.idx, path)
     }
 
-    /// `COPY app.sh /app` where `/app` is a directory made earlier: the file lands in it.
-    fn dest_is_existing_dir_guess(&self, dest_abs: &str, target: &str) -> bool {
-        target.starts_with(&format!("{dest_abs}/")) && !target[dest_abs.len() + 1..].contains('/')
-    }
-
-    fn safe_rel(rel: &Path) -> bool {
-        rel.components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-    }
-
-    fn context_is_dir(&self, rel: &str) -> bool {
-        let rel = Path::new(rel);
-        match self.cx.context_dir {
-            Some(dir) if Self::safe_rel(rel) => dir.join(rel).is_dir(),
-            _ => false,
-        }
-    }
-
-    /// Reads a file of the build context (relative path, no `..`, at most 512 KiB of UTF-8).
     fn read_context(&self, rel: &Path) -> Option<String> {
-        let dir = self.cx.context_dir?;
-        if !Self::safe_rel(rel) || rel.as_os_str().is_empty() {
-            return None;
-        }
-        let p = dir.join(rel);
-        let meta = std::fs::metadata(&p).ok()?;
-        if !meta.is_file() || meta.len() > MAX_FILE {
-            return None;
-        }
-        std::fs::read_to_string(&p).ok()
+        context_files::read_context(self.cx.context_dir, rel)
     }
 }
 
@@ -1172,32 +1041,6 @@ fn is_script_path(w: &str) -> bool {
             ]
             .iter()
             .any(|p| w.starts_with(p)))
-}
-
-/// `*` and `?` glob matching of one path component.
-fn glob_match(pat: &str, s: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pat.chars().collect(), s.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(sp) = star {
-            pi = sp + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
 }
 
 /// The command texts of `$(...)` and backtick substitutions in a word.
@@ -1335,7 +1178,10 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob_match("requirements*.txt", "requirements-dev.txt"));
-        assert!(!glob_match("requirements*.txt", "setup.py"));
+        assert!(context_files::glob_match(
+            "requirements*.txt",
+            "requirements-dev.txt"
+        ));
+        assert!(!context_files::glob_match("requirements*.txt", "setup.py"));
     }
 }
