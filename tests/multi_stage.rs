@@ -593,6 +593,28 @@ fn rust_binary_on_debian_slim() {
 }
 
 #[test]
+fn the_example_rust_service() {
+    // tests/e2e/run.sh builds this split for real (stand-in rust:1.80 and debian:bookworm-slim).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rust-service");
+    let input = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
+    let o = Opts {
+        context: Some(&dir),
+        ..ONLY
+    };
+    snap!("multi_stage__example_rust_service", report(&input, &o));
+    let out = split(&input, Some(&dir));
+    // A std-only Cargo.lock: no runtime library to install, only the binary and the CA bundle.
+    assert!(out.contains("FROM rust:1.80 AS builder\n"));
+    assert!(out.contains(
+        "\nFROM debian:bookworm-slim\nCOPY --from=builder /etc/ssl/certs/ca-certificates.crt"
+    ));
+    assert!(!out.contains("apt-get"));
+    assert!(out.contains(
+        "COPY --from=builder /app/target/release/rust-service /app/target/release/rust-service\n"
+    ));
+}
+
+#[test]
 fn cargo_install_binary_goes_to_usr_local_bin() {
     let dir = fixture("rust-binary");
     let out = split(

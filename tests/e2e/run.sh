@@ -225,13 +225,18 @@ touch_file() {
   printf '\n%s touched by tests/e2e/run.sh for a cached rebuild (%s)\n' "$c" "$(date +%s.%N)-$RANDOM" >>"$f"
 }
 
-# The passes dockopt applied, from its summary on standard error.
+# The passes dockopt applied, from its summary on standard error. Called before the builds, which append
+# to a source file in each copy.
 passes_applied() { # LOG DIR_BEFORE DIR_AFTER
+  local side
+  # Files besides the Dockerfile that differ. (Not `diff | grep -q` under pipefail: diff exits 1 when
+  # anything differs, which made the test false exactly when a side file had been written.)
+  side=$(diff -rq "$2" "$3" 2>/dev/null | grep -v -E "(^Files .*/Dockerfile and|/Dockerfile differ$)")
   {
     sed -n -E 's/^.*:[0-9]+:[0-9]+: \[([a-z0-9-]+)\] .*/\1 &/p' "$1" | grep -v -E '\] skipped: ' | cut -d' ' -f1
     # `PATH: [pass] message` lines are side files or notes; count them when a file besides the Dockerfile changed
-    if diff -rq "$2" "$3" 2>/dev/null | grep -v -E "(^Files .*/Dockerfile and|/Dockerfile differ$)" | grep -q .; then
-      sed -n -E 's/^[^ ]*: \[([a-z0-9-]+)\] .*/\1/p' "$1"
+    if [ -n "$side" ]; then
+      sed -n -E 's/^[^ ]*: \[([a-z0-9-]+)\] .*/\1 &/p' "$1" | grep -v -E '\] skipped: ' | cut -d' ' -f1
     fi
   } | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'
 }
@@ -316,6 +321,8 @@ for s in "${samples[@]}"; do
   sed 's/^/  dockopt: /' "$OUT/logs/$s.dockopt.log"
   diff -ru "$WORK/$s/before" "$WORK/$s/safe" >"$OUT/logs/$s.safe.diff"
   diff -ru "$WORK/$s/before" "$WORK/$s/unsafe" >"$OUT/logs/$s.unsafe.diff"
+  passes_safe=$(passes_applied "$OUT/logs/$s.dockopt.log" "$WORK/$s/before" "$WORK/$s/safe")
+  passes_unsafe=$(passes_applied "$OUT/logs/$s.dockopt-unsafe.log" "$WORK/$s/before" "$WORK/$s/unsafe")
   variants=(before)
   [ -s "$OUT/logs/$s.safe.diff" ] && variants+=(safe)
   if [ "$UNSAFE" = 1 ] && ! diff -rq "$WORK/$s/safe" "$WORK/$s/unsafe" >/dev/null; then variants+=(unsafe); fi
@@ -338,7 +345,7 @@ for s in "${samples[@]}"; do
     elif [ "${OK[before]}" = 0 ] && [ "${SIZE[safe]}" -gt "${SIZE[before]}" ]; then
       fail "$s: dockopt's rewrite is larger than the original ($(mb "${SIZE[safe]}") MB > $(mb "${SIZE[before]}") MB)"; status="FAIL"
     fi
-    ROWS+=("$s|default|$(passes_applied "$OUT/logs/$s.dockopt.log" "$WORK/$s/before" "$WORK/$s/safe")|${SIZE[before]}|${SIZE[safe]}|${COLD[before]}|${COLD[safe]}|${CACHED[before]}|${CACHED[safe]}|${SMOKE[before]}|${SMOKE[safe]}|$status")
+    ROWS+=("$s|default|$passes_safe|${SIZE[before]}|${SIZE[safe]}|${COLD[before]}|${COLD[safe]}|${CACHED[before]}|${CACHED[safe]}|${SMOKE[before]}|${SMOKE[safe]}|$status")
   fi
   if [[ " ${variants[*]} " == *" unsafe "* ]]; then
     status=""
@@ -348,7 +355,7 @@ for s in "${samples[@]}"; do
     elif [ "${OK[before]}" = 0 ] && [ "${SIZE[unsafe]}" -gt "${SIZE[before]}" ]; then
       warn "$s: the --unsafe rewrite is larger than the original"; status="WARN"
     fi
-    ROWS+=("$s|--unsafe|$(passes_applied "$OUT/logs/$s.dockopt-unsafe.log" "$WORK/$s/before" "$WORK/$s/unsafe")|${SIZE[before]}|${SIZE[unsafe]}|${COLD[before]}|${COLD[unsafe]}|${CACHED[before]}|${CACHED[unsafe]}|${SMOKE[before]}|${SMOKE[unsafe]}|$status")
+    ROWS+=("$s|--unsafe|$passes_unsafe|${SIZE[before]}|${SIZE[unsafe]}|${COLD[before]}|${COLD[unsafe]}|${CACHED[before]}|${CACHED[unsafe]}|${SMOKE[before]}|${SMOKE[unsafe]}|$status")
   fi
   unset SIZE COLD CACHED SMOKE OK
   for v in "${variants[@]}"; do "$DOCKER" image rm "dockopt-e2e/$s:$v" >/dev/null 2>&1; done
@@ -407,7 +414,8 @@ done
   echo "Builder: $BUILDER."
   echo "Base images are stand-ins built locally (no registry is reachable): debian:bookworm(-slim) from"
   echo "debootstrap; python:3.12(-slim) = Debian's Python 3.11 on buildpack-deps / bookworm-slim; node:20(-slim) ="
-  echo "Node.js 20 on the same; golang:1.22 = Debian's Go 1.22. Ratios mean something; absolute sizes only approximate the official images."
+  echo "Node.js 20 on the same; golang:1.22 = Debian's Go 1.22; rust:1.80 = Debian's Rust 1.63 on buildpack-deps. Ratios mean"
+  echo "something; absolute sizes only approximate the official images."
   echo "Cold = \`docker build --no-cache\`; cached = rebuild after appending a comment to one source file. Build times"
   echo "include downloads (PyPI, npm, apt) and vary by tens of percent on this shared machine; sizes are exact."
   echo
