@@ -164,7 +164,7 @@ fn dest_is_existing_dir_guess(dest_abs: &str, target: &str) -> bool {
     target.starts_with(&format!("{dest_abs}/")) && !target[dest_abs.len() + 1..].contains('/')
 }
 
-fn safe_rel(rel: &Path) -> bool {
+pub fn safe_rel(rel: &Path) -> bool {
     rel.components()
         .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }

@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{Ctx, LACKS, MAX_FILE, Scanner, Use};
+use super::{Ctx, LACKS, Scanner, Use};
+use crate::passes::context_files::{MAX_FILE, safe_rel};
 
 /// At most this many Python files are read for one command (the script and what it imports).
 const MAX_PY_FILES: usize = 64;
@@ -454,7 +455,7 @@ impl Scanner<'_> {
     /// Whether the context has a file at `rel` too big to read.
     fn context_too_big(&self, rel: &Path) -> bool {
         self.cx.context_dir.is_some_and(|dir| {
-            Self::safe_rel(rel)
+            safe_rel(rel)
                 && std::fs::metadata(dir.join(rel)).is_ok_and(|m| m.is_file() && m.len() > MAX_FILE)
         })
     }
