@@ -325,7 +325,7 @@ impl Run<'_> {
                     continue;
                 };
                 // Already excluded by the file (or an earlier entry): nothing to add.
-                if self.covered(&current, &pat) {
+                if self.covered(&current, pat) {
                     continue;
                 }
                 // A build reads this group.
@@ -337,7 +337,7 @@ impl Run<'_> {
                     continue;
                 }
                 // An existing `!` line brings back something this entry would exclude again.
-                if let Some(e) = overlapped_exception(&existing, self.ctx, &pat) {
+                if let Some(e) = overlapped_exception(&existing, self.ctx, pat) {
                     self.skip(
                         None,
                         format!(
@@ -347,7 +347,7 @@ impl Run<'_> {
                     );
                     continue;
                 }
-                match self.check_needs(&current, &spec.pattern, &pat, &needs) {
+                match self.check_needs(&current, &spec.pattern, pat, &needs) {
                     Ok(exceptions) => {
                         current.push_line(&spec.pattern);
                         for x in &exceptions {
