@@ -57,3 +57,19 @@ fn terminated_quotes_are_still_fixed() {
         out.output
     );
 }
+
+/// fix_bytes: a comment whose text has a multi-byte character (here a BOM in mid-file) where the
+/// pragma parser compared an ASCII prefix panicked slicing inside the character.
+#[test]
+fn pragma_prefix_inside_a_multibyte_character() {
+    for input in [
+        "FROM node:20\n# copy in \u{feff}FROM node\nRUN npm ci\n",
+        "FROM node:20\n# dockopt\u{e9}: skip\nRUN npm ci\n",
+        "FROM node:20\n# hadolin\u{e9} ignore=DL3008\nRUN npm ci\n",
+        "FROM node:20\n#\u{2713}\u{2713}\u{2713}\u{2713}\u{2713}\nRUN npm ci\n",
+    ] {
+        let out = run(input, &all_unsafe()).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        let comment = input.lines().nth(1).unwrap();
+        assert!(out.output.contains(comment), "{input:?}: comment lost");
+    }
+}
