@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::fix::{Applicability, Edit, Findings, Fix, Note, SideFile};
-use crate::model::{CopySource, Detail, Document, ParseError};
+use crate::model::{CommandForm, CopySource, Detail, Document, Instruction, ParseError};
 use crate::passes::{Pass, PassContext};
 use crate::pragma::Pragmas;
 use crate::text::{self, DecodeError};
@@ -204,6 +204,7 @@ fn run_once(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outc
                 }
             })
             .collect();
+        let unterminated = unterminated_shell(&doc);
         let mut candidates = Vec::new();
         for fix in findings.fixes {
             if let Some(i) = info(fix.pass)
@@ -229,6 +230,25 @@ fn run_once(bytes: &[u8], passes: &[&dyn Pass], cx: &PassContext) -> Result<Outc
                 .iter()
                 .any(|(p, m, _)| *p == fix.pass && *m == fix.message)
             {
+                continue;
+            }
+            // Text appended to (or edited inside) a shell command with an open quote would land inside
+            // the quote, and the shell rejects the command anyway: leave such commands alone.
+            if fix
+                .edits
+                .iter()
+                .any(|e| unterminated.iter().any(|r| conflicts(&e.range, r)))
+            {
+                let (line, col) = loc(&trail, fix.anchor);
+                skipped.push(Skipped {
+                    pass: fix.pass,
+                    reason: format!(
+                        "the shell command has an unterminated quote or substitution, left alone: {}",
+                        fix.message
+                    ),
+                    line,
+                    col,
+                });
                 continue;
             }
             if fix.applicability == Applicability::Unsafe && !cx.unsafe_fixes {
@@ -484,6 +504,31 @@ impl Step {
             false,
         )
     }
+}
+
+/// The ranges of shell-form commands (RUN, CMD, ENTRYPOINT, HEALTHCHECK, also under ONBUILD) whose
+/// quoting is unterminated.
+fn unterminated_shell(doc: &Document) -> Vec<Range<usize>> {
+    fn visit(i: &Instruction, out: &mut Vec<Range<usize>>) {
+        let form = match &i.detail {
+            Detail::Run { command, .. } | Detail::Cmd(command) | Detail::Entrypoint(command) => {
+                Some(command)
+            }
+            Detail::Healthcheck(c) => c.as_ref(),
+            Detail::Onbuild(inner) => return visit(inner, out),
+            _ => None,
+        };
+        if let Some(CommandForm::Shell { range, script }) = form
+            && script.unterminated
+        {
+            out.push(range.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for i in &doc.instructions {
+        visit(i, &mut out);
+    }
+    out
 }
 
 fn edits_valid(text: &str, edits: &[Edit]) -> bool {

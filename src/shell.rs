@@ -15,7 +15,8 @@
 //! yash-syntax build full ASTs without a way to feed them Dockerfile continuations and comment lines,
 //! tree-sitter-bash needs a C build and gives spans only in its own joined text). None maps back through
 //! Dockerfile continuations, which is the part that matters for exact edits, so this small lexer is ours.
-//! It never panics on any input: unterminated quotes run to the end of the text.
+//! It never panics on any input: unterminated quotes run to the end of the text, and the script is
+//! marked [`Script::unterminated`] so that nothing edits text whose quoting the shell would reject.
 
 use std::ops::Range;
 
@@ -168,6 +169,9 @@ impl SimpleCommand {
 #[derive(Debug, Clone, Default)]
 pub struct Script {
     pub commands: Vec<SimpleCommand>,
+    /// A quote, `$(`, `${`, `$'` or backtick runs to the end of the text unclosed. The shell rejects
+    /// such a script, and anything appended to it would land inside the open quote.
+    pub unterminated: bool,
 }
 
 #[derive(Debug)]
@@ -184,8 +188,11 @@ const RESERVED_PREFIX: &[&str] = &[
 /// Lexes raw text into a [`Script`].
 pub fn parse(text: &str, range: Range<usize>, mode: Mode) -> Script {
     let logical = Logical::new(text, range, mode);
-    let toks = lex(&logical, mode == Mode::Plain);
-    group(toks)
+    let mut unterminated = false;
+    let toks = lex(&logical, mode == Mode::Plain, &mut unterminated);
+    let mut script = group(toks);
+    script.unterminated = unterminated;
+    script
 }
 
 fn group(toks: Vec<Tok>) -> Script {
@@ -250,7 +257,10 @@ fn group(toks: Vec<Tok>) -> Script {
         }
     }
     flush(&mut cur, &mut before, None, &mut commands);
-    Script { commands }
+    Script {
+        commands,
+        unterminated: false,
+    }
 }
 
 fn is_assignment(w: &Word) -> bool {
@@ -264,7 +274,7 @@ fn is_assignment(w: &Word) -> bool {
             .all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()))
 }
 
-fn lex(l: &Logical, plain: bool) -> Vec<Tok> {
+fn lex(l: &Logical, plain: bool, unterminated: &mut bool) -> Vec<Tok> {
     let b = &l.bytes;
     let n = b.len();
     let mut toks = Vec::new();
@@ -291,7 +301,7 @@ fn lex(l: &Logical, plain: bool) -> Vec<Tok> {
                 let (op, len): (&'static str, usize) = match (c, two) {
                     (b'&', Some(b'&')) => ("&&", 2),
                     (b'&', Some(b'>')) => {
-                        i = lex_redirect(l, i, &mut toks);
+                        i = lex_redirect(l, i, &mut toks, unterminated);
                         continue;
                     }
                     (b'|', Some(b'|')) => ("||", 2),
@@ -322,10 +332,10 @@ fn lex(l: &Logical, plain: bool) -> Vec<Tok> {
                 {
                     toks.pop();
                 }
-                i = lex_redirect(l, i, &mut toks);
+                i = lex_redirect(l, i, &mut toks, unterminated);
             }
             _ => {
-                let (w, next) = lex_word(l, i, plain);
+                let (w, next) = lex_word(l, i, plain, unterminated);
                 toks.push(Tok::Word(w));
                 i = next;
             }
@@ -335,7 +345,7 @@ fn lex(l: &Logical, plain: bool) -> Vec<Tok> {
 }
 
 /// Lexes a redirection operator at `i` and its target word; returns the next position.
-fn lex_redirect(l: &Logical, start: usize, toks: &mut Vec<Tok>) -> usize {
+fn lex_redirect(l: &Logical, start: usize, toks: &mut Vec<Tok>, unterminated: &mut bool) -> usize {
     let b = &l.bytes;
     let n = b.len();
     let mut i = start;
@@ -348,7 +358,7 @@ fn lex_redirect(l: &Logical, start: usize, toks: &mut Vec<Tok>) -> usize {
     }
     let mut end = op_end;
     if i < n && !matches!(b[i], b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>') {
-        let (_, next) = lex_word(l, i, false);
+        let (_, next) = lex_word(l, i, false, unterminated);
         end = next;
         i = next;
     } else {
@@ -359,7 +369,8 @@ fn lex_redirect(l: &Logical, start: usize, toks: &mut Vec<Tok>) -> usize {
 }
 
 /// Lexes one word starting at `start`; returns it and the position after it.
-fn lex_word(l: &Logical, start: usize, plain: bool) -> (Word, usize) {
+/// Sets `unterminated` when a quote or substitution is still open at the end of the text.
+fn lex_word(l: &Logical, start: usize, plain: bool, unterminated: &mut bool) -> (Word, usize) {
     let b = &l.bytes;
     let n = b.len();
     let mut i = start;
@@ -390,6 +401,7 @@ fn lex_word(l: &Logical, start: usize, plain: bool) -> (Word, usize) {
                     value.push(b[i]);
                     i += 1;
                 }
+                *unterminated |= i >= n;
                 i += 1;
             }
             b'"' => {
@@ -407,7 +419,7 @@ fn lex_word(l: &Logical, start: usize, plain: bool) -> (Word, usize) {
                         }
                         b'$' if b.get(i + 1) == Some(&b'(') => {
                             dynamic = true;
-                            let end = skip_balanced(b, i + 1);
+                            let end = skip_balanced(b, i + 1, unterminated);
                             value.extend_from_slice(&b[i..end]);
                             i = end;
                         }
@@ -422,22 +434,23 @@ fn lex_word(l: &Logical, start: usize, plain: bool) -> (Word, usize) {
                         }
                     }
                 }
+                *unterminated |= i >= n;
                 i += 1;
             }
             b'$' => {
                 dynamic = true;
                 let end = match b.get(i + 1) {
-                    Some(b'(') => skip_balanced(b, i + 1),
+                    Some(b'(') => skip_balanced(b, i + 1, unterminated),
                     Some(b'{') => b[i + 1..]
                         .iter()
                         .position(|&x| x == b'}')
-                        .map_or(n, |p| i + 1 + p + 1),
+                        .map_or_else(|| open_to_end(n, unterminated), |p| i + 1 + p + 1),
                     Some(b'\'') => {
                         quoted = true;
                         b[i + 2..]
                             .iter()
                             .position(|&x| x == b'\'')
-                            .map_or(n, |p| i + 2 + p + 1)
+                            .map_or_else(|| open_to_end(n, unterminated), |p| i + 2 + p + 1)
                     }
                     _ => i + 1,
                 };
@@ -449,7 +462,7 @@ fn lex_word(l: &Logical, start: usize, plain: bool) -> (Word, usize) {
                 let end = b[i + 1..]
                     .iter()
                     .position(|&x| x == b'`')
-                    .map_or(n, |p| i + 1 + p + 1);
+                    .map_or_else(|| open_to_end(n, unterminated), |p| i + 1 + p + 1);
                 value.extend_from_slice(&b[i..end]);
                 i = end;
             }
@@ -469,8 +482,15 @@ fn lex_word(l: &Logical, start: usize, plain: bool) -> (Word, usize) {
     (word, i)
 }
 
-/// Given `b[open] == b'('`, returns the position after the matching `)`.
-fn skip_balanced(b: &[u8], open: usize) -> usize {
+/// Notes that a construct is still open at the end of the text `n` bytes long; returns `n`.
+fn open_to_end(n: usize, unterminated: &mut bool) -> usize {
+    *unterminated = true;
+    n
+}
+
+/// Given `b[open] == b'('`, returns the position after the matching `)` (the end of the text, and
+/// `unterminated` set, when there is none).
+fn skip_balanced(b: &[u8], open: usize, unterminated: &mut bool) -> usize {
     let mut depth = 0usize;
     let mut i = open;
     while i < b.len() {
@@ -493,7 +513,7 @@ fn skip_balanced(b: &[u8], open: usize) -> usize {
         }
         i += 1;
     }
-    b.len()
+    open_to_end(b.len(), unterminated)
 }
 
 #[cfg(test)]

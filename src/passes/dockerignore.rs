@@ -4,8 +4,9 @@ mod context;
 mod reads;
 mod table;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use context::{Context, Size, human};
 use reads::{Need, Reads, analyze};
@@ -16,6 +17,31 @@ use crate::fix::{Findings, SideFile};
 use crate::model::Document;
 use crate::passes::{Pass, PassContext, PassInfo};
 use crate::{fsio, text, walk};
+
+/// The table's patterns, compiled once: compiling them (regexes) on every run was most of this pass's
+/// time. An entry whose pattern does not compile is absent.
+static SPEC_PATTERNS: LazyLock<HashMap<&'static str, Pattern>> = LazyLock::new(|| {
+    TABLE
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.pattern.as_str(), Pattern::new(&e.pattern).ok()?)))
+        .collect()
+});
+
+/// The table's ecosystem marker patterns, compiled once.
+static ECOSYSTEM_PATTERNS: LazyLock<Vec<(&'static str, Vec<Pattern>)>> = LazyLock::new(|| {
+    TABLE
+        .ecosystems
+        .iter()
+        .map(|(eco, pats)| {
+            let compiled = pats
+                .iter()
+                .filter_map(|p| Pattern::new(&go_clean(p)).ok())
+                .collect();
+            (eco.as_str(), compiled)
+        })
+        .collect()
+});
 
 pub struct Dockerignore;
 
@@ -343,22 +369,32 @@ impl Run<'_> {
                     );
                     continue;
                 }
-                let pat = match Pattern::new(&spec.pattern) {
-                    Ok(p) => p,
-                    Err(e) if from_config => {
-                        self.skip(
-                            None,
-                            format!(
-                                "`{}` from .dockopt.yaml not added: not a valid .dockerignore pattern ({e})",
-                                spec.pattern
-                            ),
-                        );
-                        continue;
+                let owned;
+                let pat: &Pattern = if from_config {
+                    match Pattern::new(&spec.pattern) {
+                        Ok(p) => {
+                            owned = p;
+                            &owned
+                        }
+                        Err(e) => {
+                            self.skip(
+                                None,
+                                format!(
+                                    "`{}` from .dockopt.yaml not added: not a valid .dockerignore pattern ({e})",
+                                    spec.pattern
+                                ),
+                            );
+                            continue;
+                        }
                     }
-                    Err(_) => continue,
+                } else {
+                    match SPEC_PATTERNS.get(spec.pattern.as_str()) {
+                        Some(p) => p,
+                        None => continue,
+                    }
                 };
                 // Already excluded by the file (or an earlier entry): nothing to add.
-                if self.covered(&current, &pat) {
+                if self.covered(&current, pat) {
                     continue;
                 }
                 // A build reads this group.
@@ -370,7 +406,7 @@ impl Run<'_> {
                     continue;
                 }
                 // An existing `!` line brings back something this entry would exclude again.
-                if let Some(e) = overlapped_exception(&existing, self.ctx, &pat) {
+                if let Some(e) = overlapped_exception(&existing, self.ctx, pat) {
                     self.skip(
                         None,
                         format!(
@@ -380,7 +416,7 @@ impl Run<'_> {
                     );
                     continue;
                 }
-                match self.check_needs(&current, &spec.pattern, &pat, &needs) {
+                match self.check_needs(&current, &spec.pattern, pat, &needs) {
                     Ok(exceptions) => {
                         current.push_line(&spec.pattern);
                         for x in &exceptions {
@@ -495,13 +531,12 @@ impl Run<'_> {
     /// Ecosystems present at the context root.
     fn ecosystems(&self) -> BTreeSet<&'static str> {
         let mut out = BTreeSet::new();
-        for (eco, pats) in &TABLE.ecosystems {
-            let hit = pats.iter().any(|p| {
-                Pattern::new(&go_clean(p))
-                    .is_ok_and(|p| self.ctx.root_entries().any(|e| p.matches(&e.path)))
-            });
+        for (eco, pats) in ECOSYSTEM_PATTERNS.iter() {
+            let hit = pats
+                .iter()
+                .any(|p| self.ctx.root_entries().any(|e| p.matches(&e.path)));
             if hit {
-                out.insert(eco.as_str());
+                out.insert(*eco);
             }
         }
         out
@@ -518,7 +553,7 @@ impl Run<'_> {
         if spec.always || spec.predictable.iter().any(|e| ecos.contains(e.as_str())) {
             return true;
         }
-        let Ok(pat) = Pattern::new(&spec.pattern) else {
+        let Some(pat) = SPEC_PATTERNS.get(spec.pattern.as_str()) else {
             return false;
         };
         self.ctx.entries.iter().any(|e| {
