@@ -3,7 +3,7 @@
 pub(crate) mod data;
 pub(crate) mod scan;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Range;
 
 use crate::edit;
@@ -665,6 +665,7 @@ fn slim_verdict(
     let variant = m.variant_name();
     let mut add: BTreeSet<String> = BTreeSet::new();
     let mut add_why: Vec<String> = Vec::new();
+    let mut add_why_seen: HashSet<String> = HashSet::new();
     let mut unsafe_why: Vec<String> = Vec::new();
     let has_compiler = |at: usize| {
         LACKS.compilers.iter().any(|c| m.variant_has.contains(c)) || facts.compiler_before(at)
@@ -676,7 +677,7 @@ fn slim_verdict(
             .collect();
         if !missing.is_empty() {
             add.extend(missing.into_iter().cloned());
-            if !add_why.contains(&why) {
+            if add_why_seen.insert(why.clone()) {
                 add_why.push(why);
             }
         }
@@ -788,7 +789,9 @@ fn slim_verdict(
     }
     // pip requirements.
     let mut unknown_pip: Vec<String> = Vec::new();
+    let mut unknown_pip_seen: HashSet<&str> = HashSet::new();
     let mut pinned: Vec<String> = Vec::new();
+    let mut pinned_seen: HashSet<&str> = HashSet::new();
     for (req, at) in &facts.pip {
         match req {
             Req::Named { name, pinned: p } => {
@@ -796,7 +799,7 @@ fn slim_verdict(
                     continue;
                 }
                 if LACKS.pip.wheels.contains(name) {
-                    if *p && !pinned.contains(name) {
+                    if *p && pinned_seen.insert(name) {
                         pinned.push(name.clone());
                     }
                     continue;
@@ -816,7 +819,7 @@ fn slim_verdict(
                     );
                     continue;
                 }
-                if !unknown_pip.contains(name) {
+                if unknown_pip_seen.insert(name) {
                     unknown_pip.push(name.clone());
                 }
             }
@@ -857,9 +860,10 @@ fn slim_verdict(
         ));
     }
     let mut unknown: Vec<String> = Vec::new();
+    let mut unknown_seen: HashSet<&str> = HashSet::new();
     let mut first_unknown = None;
     for (name, at) in &facts.unknown {
-        if !unknown.contains(name) {
+        if unknown_seen.insert(name) {
             unknown.push(name.clone());
             first_unknown.get_or_insert(*at);
         }

@@ -4,6 +4,7 @@
 //! from the build context), and the bash and locale use that matters for alpine. The pass decides
 //! from these facts; this module only collects them.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::model::{CommandForm, CopySource, Detail, Document, Kind, Spanned, env_pairs};
@@ -53,6 +54,8 @@ pub struct Facts {
     pub uses: Vec<Use>,
     /// Debian packages installed by `apt-get install` / `apt install`.
     pub apt_installs: Vec<(String, usize)>,
+    /// The first offset each package in `apt_installs` is installed at.
+    first_install: HashMap<String, usize>,
     /// First use of apt-get, apt or dpkg.
     pub apt_used: Option<usize>,
     /// First `apt-get update` (so the stage reaches the Debian mirrors itself).
@@ -89,7 +92,7 @@ pub struct Facts {
 impl Facts {
     /// Whether the stage installs `pkg` with apt at or before `at`.
     pub fn installed_before(&self, pkg: &str, at: usize) -> bool {
-        self.apt_installs.iter().any(|(p, a)| p == pkg && *a <= at)
+        self.first_install.get(pkg).is_some_and(|a| *a <= at)
     }
 
     /// Whether the stage installs a C compiler at or before `at`.
@@ -107,6 +110,8 @@ pub fn scan_stage(doc: &Document, cx: &PassContext, stage: usize) -> Facts {
         facts: Facts::default(),
         depth: 0,
         idx: 0,
+        args: HashMap::new(),
+        copies: Vec::new(),
     };
     s.run();
     s.facts
@@ -120,6 +125,10 @@ struct Scanner<'a> {
     depth: usize,
     /// The instruction being scanned (for WORKDIR and ENV lookups).
     idx: usize,
+    /// ARG defaults of the stage before `idx` (the last one of each name).
+    args: HashMap<String, String>,
+    /// COPY and ADD instructions of the stage before `idx`, without `--from`.
+    copies: Vec<usize>,
 }
 
 fn exec_command(args: &[Spanned]) -> SimpleCommand {
@@ -155,86 +164,98 @@ impl Scanner<'_> {
         let doc = self.doc;
         for (idx, inst) in doc.stage_body(self.stage) {
             self.idx = idx;
-            let ctx = match inst.kind {
-                Kind::Cmd | Kind::Entrypoint | Kind::Healthcheck => Ctx::Runtime,
-                _ => Ctx::Build,
-            };
-            if inst.kind == Kind::Onbuild {
-                self.facts.onbuild.get_or_insert(inst.keyword.start);
-            }
-            if self.facts.no_binary_env.is_none()
-                && sets_pip_no_binary(&doc.text[inst.extent.clone()])
+            self.scan_instruction(inst);
+            // What later instructions look up: ARG defaults and where COPY put files.
+            if inst.kind == Kind::Arg
+                && let Some(t) = inst.text_arg()
             {
-                self.facts.no_binary_env = Some(inst.keyword.start);
+                self.args.extend(env_pairs(&t.value));
             }
-            match &inst.detail {
-                Detail::Run { command, heredocs } => {
-                    self.mentions(&doc.text[inst.extent.clone()], inst.keyword.start);
-                    let mut body_is_shell = true;
-                    match command {
-                        CommandForm::Shell { script, .. } => {
-                            if let Some(first) =
-                                script.commands.iter().find(|c| !c.words.is_empty())
-                                && !heredocs.is_empty()
-                            {
-                                let name = basename(&first.words[0].value);
-                                body_is_shell = is_shell(name);
-                            }
-                            for c in &script.commands {
-                                self.command(c, None, ctx);
-                            }
+            if matches!(inst.kind, Kind::Copy | Kind::Add) && inst.flag("from").is_none() {
+                self.copies.push(idx);
+            }
+        }
+    }
+
+    fn scan_instruction(&mut self, inst: &crate::model::Instruction) {
+        let doc = self.doc;
+        let ctx = match inst.kind {
+            Kind::Cmd | Kind::Entrypoint | Kind::Healthcheck => Ctx::Runtime,
+            _ => Ctx::Build,
+        };
+        if inst.kind == Kind::Onbuild {
+            self.facts.onbuild.get_or_insert(inst.keyword.start);
+        }
+        if self.facts.no_binary_env.is_none() && sets_pip_no_binary(&doc.text[inst.extent.clone()])
+        {
+            self.facts.no_binary_env = Some(inst.keyword.start);
+        }
+        match &inst.detail {
+            Detail::Run { command, heredocs } => {
+                self.mentions(&doc.text[inst.extent.clone()], inst.keyword.start);
+                let mut body_is_shell = true;
+                match command {
+                    CommandForm::Shell { script, .. } => {
+                        if let Some(first) = script.commands.iter().find(|c| !c.words.is_empty())
+                            && !heredocs.is_empty()
+                        {
+                            let name = basename(&first.words[0].value);
+                            body_is_shell = is_shell(name);
                         }
-                        CommandForm::Exec { args, .. } => {
-                            body_is_shell = false;
-                            self.command(&exec_command(args), None, ctx);
-                        }
-                    }
-                    for h in heredocs {
-                        if !body_is_shell {
-                            continue;
-                        }
-                        let body = &doc.text[h.body.clone()];
-                        self.shebang(body, h.body.start);
-                        let script = shell::parse(&doc.text, h.body.clone(), Mode::Plain);
                         for c in &script.commands {
                             self.command(c, None, ctx);
                         }
                     }
-                }
-                Detail::Cmd(form) | Detail::Entrypoint(form) | Detail::Healthcheck(Some(form)) => {
-                    self.mentions(&doc.text[inst.extent.clone()], inst.keyword.start);
-                    match form {
-                        CommandForm::Shell { script, .. } => {
-                            for c in &script.commands {
-                                self.command(c, None, ctx);
-                            }
-                        }
-                        CommandForm::Exec { args, .. } => {
-                            self.command(&exec_command(args), None, ctx);
-                        }
+                    CommandForm::Exec { args, .. } => {
+                        body_is_shell = false;
+                        self.command(&exec_command(args), None, ctx);
                     }
                 }
-                Detail::List(args) if inst.kind == Kind::Shell => {
-                    if let Some(first) = args.first()
-                        && basename(&first.value) == "bash"
-                    {
-                        self.bash(
-                            format!("SHELL [\"{}\", ...]", first.value),
-                            inst.keyword.start,
-                        );
+                for h in heredocs {
+                    if !body_is_shell {
+                        continue;
+                    }
+                    let body = &doc.text[h.body.clone()];
+                    self.shebang(body, h.body.start);
+                    let script = shell::parse(&doc.text, h.body.clone(), Mode::Plain);
+                    for c in &script.commands {
+                        self.command(c, None, ctx);
                     }
                 }
-                Detail::Text(t) if inst.kind == Kind::Env => {
-                    for (k, v) in env_pairs(&t.value) {
-                        if matches!(k.as_str(), "LANG" | "LC_ALL" | "LANGUAGE")
-                            && !matches!(v.as_str(), "" | "C" | "C.UTF-8" | "C.utf8" | "POSIX")
-                        {
-                            self.locale(format!("ENV {k}={v}"), inst.keyword.start);
-                        }
-                    }
-                }
-                _ => {}
             }
+            Detail::Cmd(form) | Detail::Entrypoint(form) | Detail::Healthcheck(Some(form)) => {
+                self.mentions(&doc.text[inst.extent.clone()], inst.keyword.start);
+                match form {
+                    CommandForm::Shell { script, .. } => {
+                        for c in &script.commands {
+                            self.command(c, None, ctx);
+                        }
+                    }
+                    CommandForm::Exec { args, .. } => {
+                        self.command(&exec_command(args), None, ctx);
+                    }
+                }
+            }
+            Detail::List(args) if inst.kind == Kind::Shell => {
+                if let Some(first) = args.first()
+                    && basename(&first.value) == "bash"
+                {
+                    self.bash(
+                        format!("SHELL [\"{}\", ...]", first.value),
+                        inst.keyword.start,
+                    );
+                }
+            }
+            Detail::Text(t) if inst.kind == Kind::Env => {
+                for (k, v) in env_pairs(&t.value) {
+                    if matches!(k.as_str(), "LANG" | "LC_ALL" | "LANGUAGE")
+                        && !matches!(v.as_str(), "" | "C" | "C.UTF-8" | "C.utf8" | "POSIX")
+                    {
+                        self.locale(format!("ENV {k}={v}"), inst.keyword.start);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -290,15 +311,7 @@ impl Scanner<'_> {
         if let Some(v) = self.doc.env_before(self.idx, var) {
             return Some(v);
         }
-        self.doc
-            .stage_body(self.stage)
-            .take_while(|(i, _)| *i < self.idx)
-            .filter(|(_, inst)| inst.kind == Kind::Arg)
-            .filter_map(|(_, inst)| inst.text_arg())
-            .flat_map(|t| env_pairs(&t.value))
-            .filter(|(k, _)| k == var)
-            .map(|(_, v)| v)
-            .last()
+        self.args.get(var).cloned()
     }
 
     fn command(&mut self, cmd: &SimpleCommand, at: Option<usize>, ctx: Ctx) {
@@ -569,6 +582,8 @@ impl Scanner<'_> {
                                 }
                                 let pkg = p.split(['=', ':', '/']).next().unwrap_or(p);
                                 self.facts.apt_installs.push((pkg.to_string(), at));
+                                let first = self.facts.first_install.entry(pkg.to_string());
+                                first.and_modify(|a| *a = (*a).min(at)).or_insert(at);
                             }
                         }
                         _ => {}
@@ -918,19 +933,8 @@ impl Scanner<'_> {
         } else {
             format!("{wd}/{path}")
         });
-        for (ci, inst) in self
-            .doc
-            .stage_body(self.stage)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-        {
-            if ci >= self.idx
-                || !matches!(inst.kind, Kind::Copy | Kind::Add)
-                || inst.flag("from").is_some()
-            {
-                continue;
-            }
+        for &ci in self.copies.iter().rev() {
+            let inst = &self.doc.instructions[ci];
             let Detail::Copy { sources, dest } = &inst.detail else {
                 continue;
             };
