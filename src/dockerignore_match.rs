@@ -21,7 +21,9 @@
 //! and Docker uses the fast paths), and the regular expression Docker would build is compiled with the
 //! `regex` crate after translating Go RE2 syntax (character classes, escapes) to Rust's.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use regex::Regex;
 
@@ -52,7 +54,8 @@ enum MatchKind {
     Prefix(String),
     /// `**/foo`: the path ends with the pattern minus its leading `**` (or equals `foo`).
     Suffix(String),
-    Regex(Regex),
+    /// Shared, so that every copy of a remembered pattern shares the regex's match caches too.
+    Regex(Arc<Regex>),
     /// A pattern Docker would reject; it never matches here.
     Invalid,
 }
@@ -72,8 +75,7 @@ pub struct Pattern {
 impl Pattern {
     /// Compiles one cleaned pattern (no `!`) the way `patternmatcher` does.
     pub fn new(text: &str) -> Result<Pattern, String> {
-        validate_go_match(text)?;
-        let kind = compile(text)?;
+        let kind = compile_cached(text)?;
         Ok(Pattern {
             text: text.to_string(),
             exception: false,
@@ -432,6 +434,23 @@ fn should_escape(c: char) -> bool {
     matches!(c, '.' | '+' | '(' | ')' | '|' | '{' | '}' | '$')
 }
 
+/// [`validate_go_match`] and [`compile`], remembered per process: the dockerignore pass matches the same table patterns on every
+/// round and for every Dockerfile, and compiling their regexes was most of a small file's run.
+fn compile_cached(pattern: &str) -> Result<MatchKind, String> {
+    static SEEN: LazyLock<Mutex<HashMap<String, Result<MatchKind, String>>>> =
+        LazyLock::new(Default::default);
+    if let Some(k) = SEEN.lock().expect("pattern cache").get(pattern) {
+        return k.clone();
+    }
+    let k = validate_go_match(pattern).and_then(|()| compile(pattern));
+    let mut seen = SEEN.lock().expect("pattern cache");
+    // Bounded: a huge ignore file of distinct lines is compiled, not remembered.
+    if seen.len() < 4096 {
+        seen.insert(pattern.to_string(), k.clone());
+    }
+    k
+}
+
 /// `patternmatcher`'s compile: classify the pattern and build the RE2 expression Docker would use.
 fn compile(pattern: &str) -> Result<MatchKind, String> {
     #[derive(PartialEq)]
@@ -503,12 +522,12 @@ fn compile(pattern: &str) -> Result<MatchKind, String> {
         T::Regex => {
             re.push('$');
             let rust = re2_to_rust(&re)?;
-            MatchKind::Regex(Regex::new(&rust).map_err(|e| {
+            MatchKind::Regex(Arc::new(Regex::new(&rust).map_err(|e| {
                 format!(
                     "invalid pattern: {}",
                     e.to_string().lines().last().unwrap_or("")
                 )
-            })?)
+            })?))
         }
     })
 }

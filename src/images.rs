@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 use serde::Deserialize;
@@ -211,10 +211,35 @@ enum TplPart {
 }
 
 struct Rule {
-    pattern: Regex,
+    pattern: LazyRegex,
     slim: Option<Vec<TplPart>>,
     alpine: Option<Vec<TplPart>>,
     entry: RuleEntry,
+}
+
+/// A tag pattern compiled on first use: a lookup compiles only the rules of the image it asks about,
+/// up to the rule that matches (compiling every rule of the table took most of a small file's run).
+struct LazyRegex {
+    source: String,
+    regex: OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    /// Compiled now (`eager`, so an error in user configuration is reported when it is loaded) or
+    /// on first use (the embedded table, which a unit test compiles whole).
+    fn new(source: String, eager: bool) -> Result<LazyRegex, String> {
+        let regex = OnceLock::new();
+        if eager {
+            let _ = regex.set(Regex::new(&source).map_err(|e| e.to_string())?);
+        }
+        Ok(LazyRegex { source, regex })
+    }
+
+    fn get(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            Regex::new(&self.source).expect("embedded base-image patterns compile (unit test)")
+        })
+    }
 }
 
 struct Image {
@@ -254,7 +279,7 @@ pub fn with_user_images<T>(
         serde_yaml_ng::Value::Sequence(entries.to_vec()),
     );
     let text = serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())?;
-    let compiled = compile(&text).map_err(|e| format!("base_images: {e}"))?;
+    let compiled = compile(&text, true).map_err(|e| format!("base_images: {e}"))?;
     USER.with(|u| *u.borrow_mut() = Some(std::rc::Rc::new(compiled)));
     let out = f();
     USER.with(|u| *u.borrow_mut() = None);
@@ -276,7 +301,7 @@ fn with_image<R>(name: &str, f: impl FnOnce(&Image) -> R) -> Option<R> {
 pub const TABLE_YAML: &str = include_str!("../transforms/base-images.yaml");
 
 static TABLE: LazyLock<Compiled> =
-    LazyLock::new(|| compile(TABLE_YAML).expect("transforms/base-images.yaml is valid"));
+    LazyLock::new(|| compile(TABLE_YAML, false).expect("transforms/base-images.yaml is valid"));
 
 fn split_template(t: &str) -> Result<Vec<TplPart>, String> {
     let mut parts = Vec::new();
@@ -298,7 +323,7 @@ fn split_template(t: &str) -> Result<Vec<TplPart>, String> {
 }
 
 /// Compiles a table (the embedded one, or user configuration in the same schema).
-fn compile(yaml: &str) -> Result<Compiled, String> {
+fn compile(yaml: &str, eager: bool) -> Result<Compiled, String> {
     let table: Table = serde_yaml_ng::from_str(yaml).map_err(|e| e.to_string())?;
     let mut images = Vec::new();
     for entry in table.images {
@@ -319,7 +344,7 @@ fn compile(yaml: &str) -> Result<Compiled, String> {
                 }
             }
             re.push('$');
-            let pattern = Regex::new(&re).map_err(|e| e.to_string())?;
+            let pattern = LazyRegex::new(re, eager)?;
             let tpl = |t: &Option<String>| -> Result<Option<Vec<TplPart>>, String> {
                 let Some(t) = t else { return Ok(None) };
                 let parts = split_template(t)?;
@@ -400,8 +425,11 @@ pub fn map_tag(r: &ImageRef<'_>, tag: &str, v: Variant) -> Option<SlimMapping> {
 }
 
 fn map_in(img: &Image, r: &ImageRef<'_>, tag: &str, v: Variant) -> Option<SlimMapping> {
-    let rule = img.rules.iter().find(|rule| rule.pattern.is_match(tag))?;
-    let caps = rule.pattern.captures(tag)?;
+    let rule = img
+        .rules
+        .iter()
+        .find(|rule| rule.pattern.get().is_match(tag))?;
+    let caps = rule.pattern.get().captures(tag)?;
     let tpl = match v {
         Variant::Slim => rule.slim.as_ref()?,
         Variant::Alpine => rule.alpine.as_ref()?,
@@ -502,7 +530,7 @@ mod tests {
 
     #[test]
     fn table_parses_and_compiles() {
-        let c = compile(TABLE_YAML).unwrap();
+        let c = compile(TABLE_YAML, true).unwrap();
         assert!(c.images.len() >= 9);
         for img in &c.images {
             assert!(!img.rules.is_empty(), "{}", img.entry.image);

@@ -9,7 +9,9 @@
 //! Everything outside an instruction's extent is opaque text that no pass can touch except through an
 //! edit helper; that is what makes edits lossless.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use parse_dockerfile as pd;
 
@@ -240,6 +242,20 @@ pub struct Document {
     /// Comment lines between instructions (parser directives included), without their terminators.
     pub comments: Vec<Range<usize>>,
     pub syntax: Option<String>,
+    /// ENV and WORKDIR tables, built on the first `env_before` / `workdir_before`.
+    lookup: OnceLock<Lookup>,
+}
+
+/// One-pass tables that keep [`Document::env_before`] and [`Document::workdir_before`] from rescanning
+/// the file on every call.
+#[derive(Debug, Clone, Default)]
+struct Lookup {
+    /// For every variable an ENV sets: the ENV instructions that set it, in order, each with the value
+    /// it sets (the last one when the instruction sets it twice).
+    env: HashMap<String, Vec<(usize, String)>>,
+    /// For every instruction: the nearest WORKDIR (with an argument) before it in its stage or, before
+    /// the stage starts, in the stages it builds on.
+    prev_workdir: Vec<Option<usize>>,
 }
 
 /// A parse failure, with the position the parser reported.
@@ -327,7 +343,41 @@ impl Document {
             stages,
             comments,
             syntax,
+            lookup: OnceLock::new(),
         }
+    }
+
+    fn lookup(&self) -> &Lookup {
+        self.lookup.get_or_init(|| {
+            let mut env: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+            let mut prev_workdir = vec![None; self.instructions.len()];
+            let mut stage_last_workdir: Vec<Option<usize>> = vec![None; self.stages.len()];
+            for (i, inst) in self.instructions.iter().enumerate() {
+                if inst.kind == Kind::Env
+                    && let Some(t) = inst.text_arg()
+                {
+                    for (k, v) in env_pairs(&t.value) {
+                        let sets = env.entry(k).or_default();
+                        match sets.last_mut() {
+                            Some(last) if last.0 == i => last.1 = v,
+                            _ => sets.push((i, v)),
+                        }
+                    }
+                }
+            }
+            for (si, st) in self.stages.iter().enumerate() {
+                let mut cur = st.parent.and_then(|p| stage_last_workdir[p]);
+                for i in st.instructions.clone() {
+                    prev_workdir[i] = cur;
+                    let inst = &self.instructions[i];
+                    if inst.kind == Kind::Workdir && inst.text_arg().is_some() {
+                        cur = Some(i);
+                    }
+                }
+                stage_last_workdir[si] = cur;
+            }
+            Lookup { env, prev_workdir }
+        })
     }
 
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
@@ -356,20 +406,14 @@ impl Document {
     /// The ENV value of `var` in effect just before instruction `idx`, following the stage's parents.
     pub fn env_before(&self, idx: usize, var: &str) -> Option<String> {
         let mut stage = self.instructions.get(idx)?.stage?;
+        let sets = self.lookup().env.get(var)?;
         let mut upto = idx;
         loop {
             let st = &self.stages[stage];
-            for i in (st.instructions.start + 1..upto).rev() {
-                let inst = &self.instructions[i];
-                if inst.kind == Kind::Env
-                    && let Some(t) = inst.text_arg()
-                    && let Some((_, v)) = env_pairs(&t.value)
-                        .into_iter()
-                        .rev()
-                        .find(|(k, _)| k == var)
-                {
-                    return Some(v);
-                }
+            // The last ENV of `var` in `st.instructions.start + 1..upto`.
+            let pos = sets.partition_point(|(i, _)| *i < upto);
+            if pos > 0 && sets[pos - 1].0 > st.instructions.start {
+                return Some(sets[pos - 1].1.clone());
             }
             match st.parent {
                 Some(p) => {
@@ -406,37 +450,28 @@ impl Document {
     /// The working directory in effect just before instruction `idx` (resolving relative WORKDIRs and
     /// following the stage's parents). `None` when it depends on a variable or is the image default.
     pub fn workdir_before(&self, idx: usize) -> Option<String> {
+        self.instructions.get(idx)?.stage?;
+        let prev = &self.lookup().prev_workdir;
         let mut parts: Vec<String> = Vec::new();
-        let mut stage = self.instructions.get(idx)?.stage?;
-        let mut upto = idx;
-        'outer: loop {
-            let st = &self.stages[stage];
-            for i in (st.instructions.start + 1..upto).rev() {
-                let inst = &self.instructions[i];
-                if inst.kind == Kind::Workdir
-                    && let Some(t) = inst.text_arg()
-                {
-                    let v = t.value.trim().to_string();
-                    let absolute = v.starts_with('/');
-                    parts.push(v);
-                    if absolute {
-                        break 'outer;
-                    }
+        let mut cur = prev[idx];
+        loop {
+            let Some(w) = cur else {
+                if parts.is_empty() {
+                    return None;
                 }
+                parts.push("/".to_string());
+                break;
+            };
+            let v = self.instructions[w]
+                .text_arg()
+                .map(|t| t.value.trim().to_string())
+                .unwrap_or_default();
+            let absolute = v.starts_with('/');
+            parts.push(v);
+            if absolute {
+                break;
             }
-            match st.parent {
-                Some(p) => {
-                    upto = self.stages[p].instructions.end;
-                    stage = p;
-                }
-                None => {
-                    if parts.is_empty() {
-                        return None;
-                    }
-                    parts.push("/".to_string());
-                    break;
-                }
-            }
+            cur = prev[w];
         }
         if parts.iter().any(|p| p.contains('$')) {
             return None;

@@ -48,6 +48,8 @@ fn run(bytes: &[u8], opts: Options) -> Result<Outcome, FixError> {
         base_alpine: opts.base_alpine,
         cache_mounts: opts.cache_mounts,
         config: None,
+        side_files_emitted: true,
+        pending_ignore: None,
     };
     engine::run(bytes, passes::ALL, &cx)
 }
