@@ -11,6 +11,19 @@ use crate::recognize::{basename, is_pip, is_python};
 /// Larger files in the build context are not read.
 pub const MAX_FILE: u64 = 512 * 1024;
 
+/// Whether `path` names a command in the system's bin directories (`/usr/bin/curl`), not a script.
+pub fn is_system_path(path: &str) -> bool {
+    [
+        "/bin/",
+        "/sbin/",
+        "/usr/bin/",
+        "/usr/sbin/",
+        "/usr/local/bin/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+}
+
 /// The script a command runs from a file: `./build.sh`, `scripts/x.sh`, `sh x.sh`, `bash -e x.sh`,
 /// `. ./env.sh`, `python x.py`, `node x.js`.
 pub fn script_run<'w>(name: &str, words: &'w [String]) -> Option<&'w str> {
@@ -18,17 +31,10 @@ pub fn script_run<'w>(name: &str, words: &'w [String]) -> Option<&'w str> {
     if first.contains(['$', '`']) {
         return None;
     }
-    let system = [
-        "/bin/",
-        "/sbin/",
-        "/usr/bin/",
-        "/usr/sbin/",
-        "/usr/local/bin/",
-    ];
     if (first.starts_with("./")
         || first.starts_with("../")
         || first.ends_with(".sh")
-        || (first.contains('/') && !system.iter().any(|p| first.starts_with(p))))
+        || (first.contains('/') && !is_system_path(first)))
         && !is_python(name)
         && !is_pip(name)
     {

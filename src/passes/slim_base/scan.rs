@@ -865,23 +865,8 @@ impl Scanner<'_> {
     }
 
     fn requirements_text(&mut self, text: &str, rel: &Path, at: usize, depth: usize) {
-        let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
-        for line in joined.lines() {
-            let line = match line.find(" #") {
-                Some(i) => &line[..i],
-                None => line,
-            };
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let mut words = line.split_whitespace();
-            let first = words.next().unwrap_or("");
-            let (opt, inline) = match first.split_once('=') {
-                Some((o, v)) if o.starts_with("--") => (o, Some(v)),
-                _ => (first, None),
-            };
-            let value = inline.or_else(|| words.next());
+        for (opt, value, line) in requirement_lines(text) {
+            let (opt, value, line) = (opt.as_str(), value.as_deref(), line.as_str());
             match opt {
                 "-r" | "--requirement" => {
                     let Some(v) = value else { continue };
@@ -938,15 +923,7 @@ impl Scanner<'_> {
             None => {
                 // A path to a system command (`/usr/bin/curl`) is that command.
                 let name = basename(path);
-                let system = [
-                    "/bin/",
-                    "/sbin/",
-                    "/usr/bin/",
-                    "/usr/sbin/",
-                    "/usr/local/bin/",
-                ]
-                .iter()
-                .any(|p| path.starts_with(p));
+                let system = crate::passes::context_files::is_system_path(path);
                 // Not a shell script by its name: a binary (`CMD ["/app"]`) or a system command.
                 if system || !name.ends_with(".sh") {
                     self.facts.uses.push(Use {
@@ -1113,6 +1090,32 @@ pub fn parse_req(raw: &str) -> Req {
         name: normalize_pip(&r[..end]),
         pinned,
     }
+}
+
+/// The lines of a pip requirements or constraints file, continuations joined and comments dropped:
+/// `(option or first word, the option's value, the whole line)`.
+pub(super) fn requirement_lines(text: &str) -> Vec<(String, Option<String>, String)> {
+    let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
+    let mut out = Vec::new();
+    for line in joined.lines() {
+        let line = match line.find(" #") {
+            Some(i) => &line[..i],
+            None => line,
+        };
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        let (opt, inline) = match first.split_once('=') {
+            Some((o, v)) if o.starts_with("--") => (o, Some(v)),
+            _ => (first, None),
+        };
+        let value = inline.or_else(|| words.next());
+        out.push((opt.to_string(), value.map(str::to_string), line.to_string()));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{MAX_DEPTH, Scanner, parse_req};
+use super::{MAX_DEPTH, Scanner, parse_req, requirement_lines};
 
 impl Scanner<'_> {
     /// Reads a constraints file the RUN names (a container path) from the build context.
@@ -49,23 +49,8 @@ impl Scanner<'_> {
     /// The requirement lines of a constraints file (and nested `-c` / `-r` files, which pip reads
     /// as constraints too).
     pub(super) fn constraints_text(&mut self, text: &str, rel: &Path, at: usize, depth: usize) {
-        let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
-        for line in joined.lines() {
-            let line = match line.find(" #") {
-                Some(i) => &line[..i],
-                None => line,
-            };
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let mut words = line.split_whitespace();
-            let first = words.next().unwrap_or("");
-            let (opt, inline) = match first.split_once('=') {
-                Some((o, v)) if o.starts_with("--") => (o, Some(v)),
-                _ => (first, None),
-            };
-            let value = inline.or_else(|| words.next());
+        for (opt, value, line) in requirement_lines(text) {
+            let (opt, value, line) = (opt.as_str(), value.as_deref(), line.as_str());
             match opt {
                 "-c" | "--constraint" | "-r" | "--requirement" => {
                     let Some(v) = value else { continue };
